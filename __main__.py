@@ -1,0 +1,3 @@
+from atsoc.scripts.cli import main
+
+raise SystemExit(main())
