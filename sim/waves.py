@@ -21,7 +21,132 @@ from vcd.gtkw import GTKWSave
 __all__ = ["write_gtkw", "read_vcd_signals", "resolve_signal", "dump_end_time"]
 
 
-_VAR_RE = re.compile(r"\$var\s+\S+\s+(\d+)\s+\S+\s+(.*?)\s*\$end", re.S)
+def _lz4_block_decompress(src: bytes, size: int) -> bytes:
+    """Decompress one raw LZ4 block (the format FST uses for its hierarchy)."""
+    out = bytearray()
+    i, n = 0, len(src)
+    while i < n:
+        token = src[i]
+        i += 1
+        lit = token >> 4
+        if lit == 15:
+            while True:
+                b = src[i]
+                i += 1
+                lit += b
+                if b != 255:
+                    break
+        out += src[i:i + lit]
+        i += lit
+        if i >= n:
+            break
+        off = src[i] | (src[i + 1] << 8)
+        i += 2
+        mlen = token & 15
+        if mlen == 15:
+            while True:
+                b = src[i]
+                i += 1
+                mlen += b
+                if b != 255:
+                    break
+        mlen += 4
+        start = len(out) - off
+        for k in range(mlen):   # byte by byte: matches may overlap their own output
+            out.append(out[start + k])
+    if len(out) != size:
+        raise ValueError("bad LZ4 block")
+    return bytes(out)
+
+
+def read_fst_signals(fst_path: Path) -> dict[str, int]:
+    """Read the signal declarations of an FST file (its hierarchy block).
+
+    Handles the gzip (block type 4), LZ4 (6) and double-LZ4 (7) hierarchy blocks that
+    ``fstapi`` writes; returns ``{}`` for anything it does not understand.
+
+    Returns
+    -------
+    dict[str, int]
+        Full hierarchical signal name to width in bits.
+    """
+    import zlib
+
+    data = Path(fst_path).read_bytes()
+    hier = None
+    i = 0
+    try:
+        while i + 9 <= len(data):
+            typ, length = data[i], int.from_bytes(data[i + 1:i + 9], "big")
+            body = data[i + 9:i + 1 + length]
+            if typ == 4:
+                hier = zlib.decompress(body[8:], 15 + 32)
+            elif typ == 6:
+                hier = _lz4_block_decompress(body[8:], int.from_bytes(body[:8], "big"))
+            elif typ == 7:
+                once = int.from_bytes(body[8:16], "big")
+                hier = _lz4_block_decompress(_lz4_block_decompress(body[16:], once),
+                                             int.from_bytes(body[:8], "big"))
+            i += 1 + length
+    except (ValueError, IndexError, zlib.error):
+        return {}
+    if hier is None:
+        return {}
+
+    def string(j: int) -> tuple[str, int]:
+        end = hier.index(0, j)
+        return hier[j:end].decode(errors="replace"), end + 1
+
+    def varint(j: int) -> tuple[int, int]:
+        v = shift = 0
+        while True:
+            b = hier[j]
+            j += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return v, j
+
+    signals: dict[str, int] = {}
+    scopes: list[str] = []
+    j = 0
+    try:
+        while j < len(hier):
+            tag = hier[j]
+            j += 1
+            if tag == 254:                      # FST_ST_VCD_SCOPE: type, name, component
+                name, j = string(j + 1)
+                _, j = string(j)
+                scopes.append(name)
+            elif tag == 255:                    # FST_ST_VCD_UPSCOPE
+                if scopes:
+                    scopes.pop()
+            elif tag == 252:                    # FST_ST_GEN_ATTRBEGIN: type, subtype, name, arg
+                _, j = string(j + 2)
+                _, j = varint(j)
+            elif tag == 253:                    # FST_ST_GEN_ATTREND
+                pass
+            elif tag <= 29:                     # a variable: type, direction, name, length, alias
+                name, j = string(j + 1)
+                width, j = varint(j)
+                _, j = varint(j)
+                name = name.split(" [", 1)[0]
+                signals[".".join([*scopes, name])] = width
+            else:
+                break
+    except (ValueError, IndexError):
+        pass
+    return signals
+
+
+def read_dump_signals(dump_path: Path) -> dict[str, int]:
+    """Signals of a VCD or FST dump (full name to width); ``{}`` when unreadable."""
+    try:
+        if Path(dump_path).suffix == ".fst":
+            return read_fst_signals(dump_path)
+        return read_vcd_signals(dump_path)
+    except OSError:
+        return {}
 
 
 def read_vcd_signals(vcd_path: Path, max_header_bytes: int = 64 << 20) -> dict[str, int]:

@@ -121,7 +121,8 @@ class AXI4LiteBridge(wiring.Component):
         axi, reg = self.axi, self.reg
 
         busy = Signal()                      # a transaction is in flight (response not yet taken)
-        r_pipe = Signal(self._read_latency)  # read strobe delayed; its top bit raises rvalid
+        # The read strobe delayed by read_latency - 1 cycles raises rvalid at the next edge.
+        r_pipe = Signal(self._read_latency)
         b_done = axi.bvalid & axi.bready
         r_done = axi.rvalid & axi.rready
         free = ~busy | b_done | r_done
@@ -143,7 +144,8 @@ class AXI4LiteBridge(wiring.Component):
         with m.Else():
             m.d.comb += reg.addr.eq(axi.araddr)
 
-        m.d.sync += r_pipe.eq(r_pipe << 1 | do_read)
+        m.d.comb += r_pipe[0].eq(do_read)
+        m.d.sync += r_pipe[1:].eq(r_pipe[:-1])
 
         with m.If(b_done):
             m.d.sync += axi.bvalid.eq(0)

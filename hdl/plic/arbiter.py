@@ -5,7 +5,8 @@ highest-priority pending interrupt for the target, ties broken towards the lowes
 means "never interrupt" and is never returned.
 
 The search is a two-stage pipeline of max-trees: stage 1 reduces groups of ``group`` candidates to
-one ``(priority, index)`` each and registers them; stage 2 reduces the groups and registers the ID.
+one ``(priority, index)`` each and registers them; stage 2 reduces the groups to the ID, which the
+caller registers.
 Claims are serialised by the bus port, so one arbiter serves every context.
 """
 
@@ -63,13 +64,9 @@ class ClaimArbiter(wiring.Component):
         Pending and enabled sources of the claiming context.
     priorities : Signal(ids * priority_bits), in
         Priority of source n at bits ``[n*P, (n+1)*P)``.
-    id : Signal(10), out
-        Result, valid two cycles after ``start`` and held until the next result; 0 = none.
-    valid : Signal(1), out
-        High for one cycle when ``id`` is new (two cycles after ``start``).
-    id_next : Signal(10), out
-        Combinational: the ID being registered into ``id`` at the end of this cycle, valid in the
-        cycle after ``start`` (used to clear the claimed pending bit in the same edge).
+    id : Signal(clog2(ids)), out
+        The result, combinational from the stage-1 registers: valid in the cycle after ``start``
+        (the caller registers it, and clears the claimed pending bit in the same edge); 0 = none.
     """
 
     def __init__(self, *, ids, priority_bits):
@@ -82,8 +79,6 @@ class ClaimArbiter(wiring.Component):
             "candidates": In(ids),
             "priorities": In(ids * priority_bits),
             "id": Out(self._id_bits),
-            "valid": Out(1),
-            "id_next": Out(self._id_bits),
         })
 
     def elaborate(self, platform):
@@ -112,13 +107,7 @@ class ClaimArbiter(wiring.Component):
             stage1.append((rp, Cat(ri, Const(k, max(1, (ngroups - 1).bit_length())))
                            if ngroups > 1 else ri))
 
-        busy = Signal()
-        m.d.sync += busy.eq(self.start)
-
         # Stage 2: across groups.
         p, i = _reduce(m, stage1, P, "top")
-        m.d.comb += self.id_next.eq(Mux(p != 0, i, 0))
-        with m.If(busy):
-            m.d.sync += self.id.eq(self.id_next)
-        m.d.sync += self.valid.eq(busy)
+        m.d.comb += self.id.eq(Mux(p != 0, i, 0))
         return m

@@ -150,9 +150,7 @@ class PLIC(wiring.Component):
         r_data = Signal(32)
         r_err = Signal()
         with m.If(s1_valid):
-            m.d.sync += [r_data.eq(Mux(s1_claim, 0, s1_data)), r_err.eq(s1_err)]
-        with m.If(arb.valid):
-            m.d.sync += r_data.eq(arb.id)
+            m.d.sync += [r_data.eq(Mux(s1_claim, arb.id, s1_data)), r_err.eq(s1_err)]
         m.d.comb += [port.r_data.eq(r_data), port.r_err.eq(r_err)]
         if slverr:
             m.d.comb += port.w_err.eq(dec.reserved | ~full)
@@ -160,7 +158,7 @@ class PLIC(wiring.Component):
         # -- pending bits: a forwarded request wins over a claim clear in the same edge ----------
         claim_clear = Signal(N)
         with m.If(s1_valid & s1_claim):
-            m.d.comb += claim_clear.eq(Const(1, N) << arb.id_next)
+            m.d.comb += claim_clear.eq(Const(1, N) << arb.id)
         m.d.sync += pending.eq(((pending & ~claim_clear) | gw.fwd) & valid_ids)
 
         # -- notification: EIP(c) = some source pending, enabled and above the threshold --------
