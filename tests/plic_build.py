@@ -1,0 +1,42 @@
+"""Generated PLIC Verilog per configuration, cached by content, shared by the test modules."""
+
+import hashlib
+import os
+import random
+from pathlib import Path
+
+from atsoc.hdl.plic.config import PLICConfig
+from atsoc.hdl.plic.plic import PLIC
+from atsoc.hdl.toplevel import convert
+from atsoc.sim.tb.plic_tb import config_to_env
+
+
+REPO = Path(__file__).resolve().parent.parent
+GEN = REPO / "sim_build" / "verilog"
+
+
+def plic_verilog(config: PLICConfig) -> Path:
+    """Write (once) and return the Verilog of ``config``; safe under pytest-xdist."""
+    key = hashlib.sha256(repr(config).encode()).hexdigest()[:12]
+    path = GEN / f"plic-{key}" / "plic.v"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(convert(PLIC(config), "plic"))
+        tmp.replace(path)
+    return path
+
+
+def pick_seed() -> int:
+    """The seed of this run: ``ATSOC_SEED`` to replay, else a fresh one (printed by cocotb)."""
+    seed = os.environ.get("ATSOC_SEED")
+    return int(seed) if seed else random.randrange(1 << 31)
+
+
+def run_plic(config: PLICConfig, testcase: str, **kwargs):
+    from atsoc.sim.runner import run_cocotb
+    seed = pick_seed()
+    print(f"{testcase}: seed {seed} (replay with ATSOC_SEED={seed})")
+    return run_cocotb(sources=[plic_verilog(config)], toplevel="plic",
+                      test_module="atsoc.sim.tb.plic_tb", testcase=testcase,
+                      extra_env=config_to_env(config), seed=seed, **kwargs)
