@@ -115,7 +115,9 @@ class PlicDriver:
         Threshold first (0 for a context Linux handles; Linux writes ``0xffffffff`` to a context
         it ignores, such as the M-mode context of a hart it already has), then for every source
         in ID order: disable it for the context (``plic_toggle(handler, hwirq, 0)``, a
-        read-modify-write of its enable word) and set its priority to 1.
+        read-modify-write of its enable word) and set its priority to 1, interleaved as in the
+        probe loop. (Recent kernels write the handled context's threshold from
+        ``plic_starting_cpu``, after the loop; the order here is plic.md's test plan.)
         """
         self._check_context(context)
         await self._write(regs.threshold(context), threshold)

@@ -51,6 +51,10 @@ class PLICModel:
 
     Attributes
     ----------
+    regmap : RegisterMap
+        The register map the model decodes addresses with.
+    size : int
+        Size of the register window in bytes (64 MiB).
     cycle : int
         Clock edges since reset; the model is "in cycle ``cycle``".
     lines : int
@@ -129,9 +133,9 @@ class PLICModel:
             When a read and a write handshake are given together, or an access is given while a
             read is in flight: the bus takes one transaction at a time.
         """
+        self._check_one_transaction(write, read)
         if lines is not None:
             self.lines = lines
-        self._check_one_transaction(write, read)
 
         # Every value below is computed from cycle-t state; nothing is assigned until the edge.
         line = self.sync[1] if self.config.synchronizer else self.lines & self._source_mask

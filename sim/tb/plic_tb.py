@@ -84,7 +84,7 @@ class Bench:
     async def wr(self, addr, value):
         await self.mmio.write(addr, value)
 
-    async def settle(self, cycles=4):
+    async def settle(self, cycles=8):
         await ClockCycles(self.dut.clk, cycles)
 
     def eip(self, ctx):
@@ -247,16 +247,18 @@ async def partial_writes_ignored(dut):
     assert await b.rd(R.enable(0, 0)) == 0
     assert await b.rd(R.threshold(0)) == 0
     # A complete with a partial strobe does not re-open the gateway either.
-    await b.wr(R.enable(0, 0), 2)
-    await b.raise_(1)
+    s = level_source(b.cfg)
+    await b.wr(R.priority(s), 1)
+    await b.wr(R.enable(0, 0), 1 << s)
+    await b.raise_(s)
     await b.settle()
-    assert await b.claim(0) == 1
-    await b.mmio.master.write(R.claim(0), b"\x01")
+    assert await b.claim(0) == s
+    await b.mmio.master.write(R.claim(0), bytes([s]))
     await b.settle()
     assert await b.rd(R.pending(0)) == 0
-    await b.complete(0, 1)
+    await b.complete(0, s)
     await b.settle()
-    assert await b.rd(R.pending(0)) == 2
+    assert await b.rd(R.pending(0)) == 1 << s
 
 
 # -- gateways ------------------------------------------------------------------------------------
@@ -533,7 +535,8 @@ async def random_differential(dut):
     cfg = b.cfg
     cycles = int(os.environ.get("ATSOC_PLIC_RANDOM_CYCLES", "20000"))
     rng = random.Random(cocotb.RANDOM_SEED)
-    dut._log.info("random_differential: seed %d, %d cycles", cocotb.RANDOM_SEED, cycles)
+    dut._log.info("random_differential: %d cycles, test seed %d (replay: ATSOC_SEED=%s)",
+                  cycles, cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED"))
     model = PLICModel(cfg)
     # Bring the model to the RTL's state: reset done, lines 0, nothing happened yet.
     state = {"errors": 0, "cycle": 0, "reads": 0, "r_hold": False, "done": False}
@@ -547,7 +550,7 @@ async def random_differential(dut):
             t = state["cycle"]
             eip = int(dut.eip.value)
             if eip != model.eip:
-                raise AssertionError(f"cycle {t}: eip RTL {eip:#x} model {model.eip:#x} (seed {cocotb.RANDOM_SEED})")
+                raise AssertionError(f"cycle {t}: eip RTL {eip:#x} model {model.eip:#x} (ATSOC_SEED={os.environ.get('COCOTB_RANDOM_SEED')})")
             rvalid = int(dut.s_axil_rvalid.value)
             if rvalid and not state["r_hold"]:      # first cycle of an R beat
                 exp = model.read_result()
@@ -555,7 +558,7 @@ async def random_differential(dut):
                 addr = reads_in_flight.pop(0) if reads_in_flight else None
                 if exp is None or exp != got:
                     raise AssertionError(f"cycle {t}: read of {addr:#x}: RTL {got} model {exp} "
-                                         f"(seed {cocotb.RANDOM_SEED})")
+                                         f"(ATSOC_SEED={os.environ.get('COCOTB_RANDOM_SEED')})")
                 state["reads"] += 1
             state["r_hold"] = bool(rvalid) and not int(dut.s_axil_rready.value)
             write = read = None
