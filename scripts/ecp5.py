@@ -23,15 +23,18 @@ TRELLIS_IO used, placement and routing succeed in about 1 s, and Fmax is reporte
 ``clk``. Without the option the same design cannot be placed (more IOs than pins).
 
 ``--out-of-context`` also disables global clock promotion, so the clock is routed in fabric.
-We checked that this does not bias Fmax: nextpnr-ecp5's timing analysis reports register to
-register paths without clock skew, and on a 5054-LUT4 / 1568-FF test design Fmax was
-189.6 MHz out-of-context, 199.0 MHz with normal IO and a global clock, and 189.3 MHz with a
-global clock and the other ports stripped; that spread is the usual placement noise between
-seeds (about 10 %), not a systematic offset. Two rejected alternatives:
-inserting a ``DCCA`` on the clock in an out-of-context build crashes nextpnr's router
-(WebAssembly exception), and stripping port flags (``delete -port``) after synthesis
-leaves undriven nets, which is fragile. Paths from and to ports are not part of the Fmax
-figure in either mode (nextpnr lists them as ``<async>`` max delays).
+nextpnr-ecp5's timing analysis models no clock skew (its critical-path reports have no skew
+term), so this does not change the reg-to-reg figure by itself. What does change is
+placement: on a 5054-LUT4 / 1568-FF test design with 71 port bits, seeds 1/2/3 gave
+189.6/189.8/187.2 MHz out-of-context and 199.0/195.7/189.6 MHz with normal IO buffers and a
+global clock; a third variant, global clock but the other ports stripped after synthesis,
+gave 189.3 MHz (seed 1), i.e. the same as out-of-context. Out-of-context figures are
+therefore up to about 5 % conservative against an in-context build of the same block; when
+comparing with a peer, measure the peer with the same ``out_of_context`` setting in the
+same run. Paths from and to ports are not part of Fmax in either mode (nextpnr lists them
+as ``<async>`` max delays). Rejected alternatives: a ``DCCA`` instantiated on the clock in
+an out-of-context build crashes nextpnr's router (WebAssembly exception), and stripping
+port flags (yosys ``delete -port``) leaves undriven nets, which is fragile.
 
 Clocks
 ------
@@ -51,6 +54,12 @@ Pitfalls
   ``--timing-allow-fail`` so that a measurement is still obtained (``PASS``/``FAIL`` is in
   the log; compare ``fmax_mhz`` with ``target_mhz``).
 * Fmax varies about 10 % with the seed; keep ``seed=1`` for comparison with the peer table.
+* Amaranth's default ``Memory.read_port()`` (``transparent_for=()``, old data on a
+  read/write collision) is not a DP16KD mode for a separate write port: yosys adds
+  collision-emulation logic (512x32: 1 DP16KD + 49 LUT4 + 75 FF; with
+  ``transparent_for=(w,)``: 52 LUT4 + 33 FF; with ``synth_args=("-no-rw-check",)``: none).
+* ``device="45k"`` is ``--45k`` (LFE5U-45F); ``"um-45k"`` selects LFE5UM-45F, the same
+  fabric and timing plus SERDES.
 """
 
 from __future__ import annotations
@@ -194,7 +203,8 @@ def _copy_sources(verilog_files, workdir: Path) -> list[str]:
 
 
 def run_yosys(verilog_files, top: str, *, workdir: Path, out_of_context: bool = True,
-              write_json: bool = True, timeout_s: float = 1800) -> dict:
+              write_json: bool = True, synth_args: tuple[str, ...] = (),
+              timeout_s: float = 1800) -> dict:
     """Run ``synth_ecp5`` and ``stat`` in ``workdir``.
 
     Parameters
@@ -209,6 +219,9 @@ def run_yosys(verilog_files, top: str, *, workdir: Path, out_of_context: bool = 
         Pass ``-noiopad`` (the ECP5 default, made explicit).
     write_json : bool
         Write the netlist ``<top>.json`` for nextpnr.
+    synth_args : tuple of str
+        Extra ``synth_ecp5`` options (e.g. ``("-no-rw-check",)``); none in the benchmark
+        flow.
     timeout_s : float
         Time limit.
 
@@ -226,6 +239,7 @@ def run_yosys(verilog_files, top: str, *, workdir: Path, out_of_context: bool = 
     synth = f"synth_ecp5 -top {top}"
     if out_of_context:
         synth += " -noiopad"
+    synth += "".join(f" {a}" for a in synth_args)
     if write_json:
         synth += f" -json {top}.json"
     lines += [synth, "tee -q -o stat.json stat -json"]
@@ -239,7 +253,8 @@ def run_yosys(verilog_files, top: str, *, workdir: Path, out_of_context: bool = 
     return dict(design.get("num_cells_by_type", {}))
 
 
-def yosys_stat(verilog_files, top: str, *, workdir: Path, timeout_s: float = 1800) -> dict:
+def yosys_stat(verilog_files, top: str, *, workdir: Path, synth_args: tuple[str, ...] = (),
+               timeout_s: float = 1800) -> dict:
     """Synthesis only (fast): cell counts of ``synth_ecp5`` as yosys ``stat`` reports them.
 
     Parameters
@@ -250,6 +265,8 @@ def yosys_stat(verilog_files, top: str, *, workdir: Path, timeout_s: float = 180
         Top module.
     workdir : Path
         Build directory; ``yosys.log`` and ``stat.json`` stay there.
+    synth_args : tuple of str
+        Extra ``synth_ecp5`` options.
     timeout_s : float
         Time limit.
 
@@ -259,7 +276,7 @@ def yosys_stat(verilog_files, top: str, *, workdir: Path, timeout_s: float = 180
         ``{cell type: count}``, e.g. ``{"LUT4": 49, "TRELLIS_FF": 75, "DP16KD": 1}``.
     """
     return run_yosys(verilog_files, top, workdir=workdir, write_json=False,
-                     timeout_s=timeout_s)
+                     synth_args=synth_args, timeout_s=timeout_s)
 
 
 def _device_flag(device: str) -> str:
@@ -346,7 +363,7 @@ def synthesize(verilog_files: list[Path], top: str, *, workdir: Path, device: st
                package: str = "CABGA381", speed: int = 8, freq_mhz: float = 125.0,
                seed: int = 1, clocks: dict[str, float] | None = None,
                out_of_context: bool = True, lpf: Path | None = None,
-               timeout_s: float = 1800) -> Ecp5Result:
+               synth_args: tuple[str, ...] = (), timeout_s: float = 1800) -> Ecp5Result:
     """Synthesise, place and route a design; return cell counts, Fmax and utilisation.
 
     Parameters
@@ -377,6 +394,8 @@ def synthesize(verilog_files: list[Path], top: str, *, workdir: Path, device: st
         unless ``lpf`` is given.
     lpf : Path, optional
         LPF pin constraints, used only when ``out_of_context`` is False.
+    synth_args : tuple of str
+        Extra ``synth_ecp5`` options; leave empty for figures comparable with the peers.
     timeout_s : float
         Time limit for the whole flow.
 
@@ -392,7 +411,7 @@ def synthesize(verilog_files: list[Path], top: str, *, workdir: Path, device: st
     t0 = time.monotonic()
     workdir = Path(workdir).resolve()
     cells = run_yosys(verilog_files, top, workdir=workdir, out_of_context=out_of_context,
-                      timeout_s=timeout_s)
+                      synth_args=synth_args, timeout_s=timeout_s)
     remaining = timeout_s - (time.monotonic() - t0)
     if remaining <= 0:
         raise RuntimeError(f"flow timed out after yosys ({timeout_s:.0f} s) in {workdir}")
