@@ -42,12 +42,17 @@ Clocks
 are written to an SDC file (``create_clock -period <ns> [get_nets <name>]``), which
 nextpnr-ecp5 reads with ``--sdc``. (The YoWASP build has no Python, so ``--pre-pack``
 scripts with ``ctx.addClock`` are not available.) With normal IO the clock net is renamed
-``$glbnet$clk$TRELLIS_IO_IN``; ``fmax_mhz`` keys are normalised back to ``clk``.
+``$glbnet$clk$TRELLIS_IO_IN``; ``fmax_mhz`` keys are normalised back to ``clk``. A clock
+of a local Amaranth domain driven from a port is constrained by the port's name (e.g.
+``rx_clk``). A name in ``clocks`` that matches no net gives a ``UserWarning`` (nextpnr only
+warns and applies ``--freq``).
 
 Pitfalls
 --------
 * The yowasp tools run as WebAssembly and see only the current directory tree: sources are
   copied into ``workdir/src`` and the tools run with ``cwd=workdir`` and relative paths.
+  Files that sources ```include`` or ``$readmemh`` must be passed too (they are copied flat
+  into ``src``).
 * The first run of each yowasp tool on a machine compiles the WebAssembly module (about
   30 s, cached afterwards in ``~/.cache/YoWASP``).
 * nextpnr exits with an error when a clock misses its target; we pass

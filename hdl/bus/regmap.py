@@ -313,10 +313,11 @@ class RegisterMap:
             if last >= self.size:
                 raise RegisterMapError(f"{self.name}.{reg.name}: element at {last:#x} is outside the window")
             for idx, addr in reg.elements():
+                elem = f"{reg.name}{list(idx)}" if reg.dims else reg.name
                 if addr in seen:
                     raise RegisterMapError(
-                        f"{self.name}: {reg.name}{list(idx)} and {seen[addr]} share address {addr:#x}")
-                seen[addr] = f"{reg.name}{list(idx)}"
+                        f"{self.name}: {elem} shares address {addr:#x} with {seen[addr]}")
+                seen[addr] = elem
 
     def decode(self, addr: int):
         """Decode a byte offset the way the RTL decoder does.
