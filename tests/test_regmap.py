@@ -603,8 +603,9 @@ class MixedBlock(wiring.Component):
         m.submodules.dec = dec = RegisterDecoder(rm)
         wiring.connect(m, wiring.flipped(self.axi), bridge.axi)
         port = bridge.reg
-        for name in ("addr", "w_stb", "w_data", "w_strb", "r_stb"):
-            m.d.comb += getattr(bank.port, name).eq(getattr(port, name))
+        for name, member in port.signature.members.items():
+            if member.flow == wiring.Out:             # addresses, strobes, write data
+                m.d.comb += getattr(bank.port, name).eq(getattr(port, name))
         m.d.comb += dec.addr.eq(port.addr)
 
         table = Array(Signal(8, name=f"table{i}") for i in range(rm["table"].count))

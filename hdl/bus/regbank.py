@@ -118,8 +118,9 @@ class RegisterBank(wiring.Component):
         m.submodules.bank = bank = RegisterBank(rm, read_latency=1)
         m.submodules.dec = dec = RegisterDecoder(rm)
         port = bridge.reg
-        for name in ("addr", "w_stb", "w_data", "w_strb", "r_stb"):
-            m.d.comb += getattr(bank.port, name).eq(getattr(port, name))
+        for name, member in port.signature.members.items():
+            if member.flow == Out:                    # addresses, strobes, write data
+                m.d.comb += getattr(bank.port, name).eq(getattr(port, name))
         m.d.comb += dec.addr.eq(port.addr)
 
         prio = Array(Signal(8, name=f"prio{i}") for i in range(rm["prio"].count))
@@ -187,27 +188,37 @@ class RegisterBank(wiring.Component):
         rm, port = self._regmap, self.port
         dw, lb = rm.data_width, rm.lane_bits
 
-        word_addr = port.addr[lb:]
+        # Decode the AW/AR addresses themselves when the port carries them (shorter paths than
+        # through the bridge's address multiplexer); ``addr`` otherwise. Both are equivalent
+        # under the strobes.
+        members = port.signature.members
+        w_word = (port.w_addr if "w_addr" in members else port.addr)[lb:]
+        r_word = (port.r_addr if "r_addr" in members else port.addr)[lb:]
         # Bit mask of the strobed bytes.
         wmask = Signal(dw)
         m.d.comb += wmask.eq(Cat(port.w_strb[i].replicate(8) for i in range(dw // 8)))
 
         values = {reg.name: self._read_value(m, reg) for reg in self.registers}
-        hit = Signal()                                  # some register of the bank is addressed
+        r_hit = Signal()                                # the read hits a register of the bank
         read_word = Signal(dw)                          # the addressed register's read value
-        with m.Switch(word_addr):
+        with m.Switch(r_word):
             for reg in self.registers:
                 with m.Case(reg.offset >> lb):
-                    m.d.comb += [hit.eq(1), read_word.eq(values[reg.name])]
+                    m.d.comb += [r_hit.eq(1), read_word.eq(values[reg.name])]
 
+        w_hit = Signal()                                # the write hits a register of the bank
+        sels = []
         for reg in self.registers:
             we = Signal(name=f"{reg.name}_we")
-            m.d.comb += we.eq(port.w_stb & (word_addr == (reg.offset >> lb)))
+            sel = w_word == (reg.offset >> lb)
+            sels.append(sel)
+            m.d.comb += we.eq(port.w_stb & sel)
             for f in reg.fields:
                 self._write_field(m, reg, f, we, wmask)
+        m.d.comb += w_hit.eq(Cat(*sels).any() if sels else 0)
 
         # Read pipeline: stage 0 is combinational in the r_stb cycle; r_data loads from the last.
-        valid, data, err = port.r_stb, read_word, ~hit if self._reserved_error else 0
+        valid, data, err = port.r_stb, read_word, ~r_hit if self._reserved_error else 0
         for k in range(1, self._read_latency):
             s_valid = Signal(name=f"rd{k}_valid")
             s_data = Signal(dw, name=f"rd{k}_data")
@@ -220,7 +231,7 @@ class RegisterBank(wiring.Component):
         m.d.comb += [port.r_data.eq(r_data), port.r_err.eq(r_err)]
 
         if self._reserved_error:
-            m.d.comb += port.w_err.eq(port.w_stb & ~hit)
+            m.d.comb += port.w_err.eq(port.w_stb & ~w_hit)
         return m
 
     def _read_value(self, m, reg: Register):
@@ -252,5 +263,5 @@ class RegisterBank(wiring.Component):
         elif f.access is Access.RW1C:
             clear = Signal(f.width, name=f"{reg.name}_{f.name}_clear")
             m.d.comb += clear.eq(wdata & fmask & we.replicate(f.width))
-            m.d.sync += iface.data.eq((iface.data | iface.set) & ~clear)
+            m.d.sync += iface.data.eq((iface.data & ~clear) | iface.set)
         # R: software writes are ignored.
