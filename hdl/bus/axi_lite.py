@@ -65,6 +65,10 @@ class RegisterPortSignature(wiring.Signature):
       applies it at the end of that cycle and drives ``w_err`` combinationally in that cycle.
     * Read: ``r_stb`` is high for one cycle with ``addr``. The target drives ``r_data`` and
       ``r_err`` from ``read_latency`` cycles later and holds them until the next ``r_stb``.
+    * ``addr`` is the address of the access being strobed (write address when ``w_stb``, else the
+      read address). ``w_addr`` and ``r_addr`` are the AW and AR addresses themselves, valid with
+      their strobes; a target on a critical timing path decodes them instead of ``addr``, which
+      depends on the handshake logic through a multiplexer.
 
     Parameters
     ----------
@@ -75,7 +79,7 @@ class RegisterPortSignature(wiring.Signature):
         self.addr_width = addr_width
         self.data_width = data_width
         super().__init__({
-            "addr": Out(addr_width),
+            "addr": Out(addr_width), "w_addr": Out(addr_width), "r_addr": Out(addr_width),
             "w_stb": Out(1), "w_data": Out(data_width), "w_strb": Out(data_width // 8), "w_err": In(1),
             "r_stb": Out(1), "r_data": In(data_width), "r_err": In(1),
         })
@@ -138,6 +142,8 @@ class AXI4LiteBridge(wiring.Component):
             reg.w_data.eq(axi.wdata),
             reg.w_strb.eq(axi.wstrb),
             reg.r_stb.eq(do_read),
+            reg.w_addr.eq(axi.awaddr),
+            reg.r_addr.eq(axi.araddr),
         ]
         with m.If(do_write):
             m.d.comb += reg.addr.eq(axi.awaddr)

@@ -58,14 +58,13 @@ class ClaimArbiter(wiring.Component):
 
     Attributes
     ----------
-    start : Signal(1), in
-        Sample ``candidates`` and ``priorities`` in this cycle.
     candidates : Signal(ids), in
         Pending and enabled sources of the claiming context.
     priorities : Signal(ids * priority_bits), in
         Priority of source n at bits ``[n*P, (n+1)*P)``.
     id : Signal(clog2(ids)), out
-        The result, combinational from the stage-1 registers: valid in the cycle after ``start``
+        The result for the candidates of the previous cycle (stage 1 samples every cycle, so that no
+        handshake logic sits in front of the tree), combinational from the stage-1 registers
         (the caller registers it, and clears the claimed pending bit in the same edge); 0 = none.
     """
 
@@ -75,7 +74,6 @@ class ClaimArbiter(wiring.Component):
         self._group = group_size(ids)
         self._id_bits = max(1, (ids - 1).bit_length())
         super().__init__({
-            "start": In(1),
             "candidates": In(ids),
             "priorities": In(ids * priority_bits),
             "id": Out(self._id_bits),
@@ -102,8 +100,7 @@ class ClaimArbiter(wiring.Component):
             p, i = _reduce(m, entries, P, f"g{k}")
             rp = Signal(P, name=f"s1_g{k}_prio")
             ri = Signal(len(i), name=f"s1_g{k}_idx")
-            with m.If(self.start):
-                m.d.sync += [rp.eq(p), ri.eq(i)]
+            m.d.sync += [rp.eq(p), ri.eq(i)]
             stage1.append((rp, Cat(ri, Const(k, max(1, (ngroups - 1).bit_length())))
                            if ngroups > 1 else ri))
 

@@ -64,8 +64,11 @@ class PLIC(wiring.Component):
         wiring.connect(m, wiring.flipped(self.s_axil), bridge.axi)
         port = bridge.reg
 
-        m.submodules.decoder = dec = RegisterDecoder(self.regmap)
-        m.d.comb += dec.addr.eq(port.addr)
+        # Separate decoders on the AW and AR addresses keep the bridge's handshake logic out of
+        # the decode, the claim arbiter's inputs and the read multiplexers.
+        m.submodules.w_decoder = wdec = RegisterDecoder(self.regmap)
+        m.submodules.r_decoder = rdec = RegisterDecoder(self.regmap)
+        m.d.comb += [wdec.addr.eq(port.w_addr), rdec.addr.eq(port.r_addr)]
 
         m.submodules.gateways = gw = GatewayArray(
             ids=N, edge_sources=cfg.edge_sources, edge_count_limit=cfg.edge_count_limit,
@@ -84,54 +87,52 @@ class PLIC(wiring.Component):
         # -- writes (applied at the end of the handshake cycle) --------------------------------
         full = port.w_strb == 0xF
         we = port.w_stb & full
-        with m.If(we & dec.hit.priority):
+        with m.If(we & wdec.hit.priority):
             for n in range(1, N):
-                with m.If(dec.index.priority.source == n):
+                with m.If(wdec.index.priority.source == n):
                     m.d.sync += prio[n].eq(port.w_data[:P])
-        with m.If(we & dec.hit.enable):
+        with m.If(we & wdec.hit.enable):
             for c in range(C):
                 for w in range(W):
-                    with m.If((dec.index.enable.context == c) & (dec.index.enable.word == w)):
+                    with m.If((wdec.index.enable.context == c) & (wdec.index.enable.word == w)):
                         lo, hi = 32 * w, min(32 * w + 32, N)
                         mask = (valid_ids >> lo) & ((1 << (hi - lo)) - 1)
                         m.d.sync += enable[c][lo:hi].eq(port.w_data[:hi - lo] & mask)
-        with m.If(we & dec.hit.threshold):
+        with m.If(we & wdec.hit.threshold):
             for c in range(C):
-                with m.If(dec.index.threshold.context == c):
+                with m.If(wdec.index.threshold.context == c):
                     m.d.sync += threshold[c].eq(port.w_data[:P])
 
         # Complete: re-open the gateway of the written ID if it is a source enabled for the context
         # (spec "Interrupt Completion"; plic.md: otherwise ignored, no check of who claimed it).
-        ctx_c = dec.index.claim.context
-        enable_of_ctx = Array(enable)[ctx_c] if C > 1 else enable[0]
+        enable_w = Array(enable)[wdec.index.claim.context] if C > 1 else enable[0]
         id_bits = max(1, (N - 1).bit_length())
         id_w = port.w_data[:id_bits]
         id_ok = (port.w_data[id_bits:] == 0) & (id_w != 0) & (id_w < N)
         onehot = Signal(N)
         m.d.comb += onehot.eq(Const(1, N) << id_w)
         complete = Signal(N)
-        with m.If(we & dec.hit.claim & id_ok):
-            m.d.comb += complete.eq(onehot & enable_of_ctx)
+        with m.If(we & wdec.hit.claim & id_ok):
+            m.d.comb += complete.eq(onehot & enable_w)
         m.d.comb += gw.complete.eq(complete)
 
         # -- reads: stage 1 (state of the handshake cycle), stage 2 (claim result or data) -------
         read_data = Signal(32)
-        with m.If(dec.hit.priority):
-            m.d.comb += read_data.eq(prio_flat.word_select(dec.index.priority.source, P))
-        with m.Elif(dec.hit.pending):
-            m.d.comb += read_data.eq(pending.word_select(dec.index.pending.word, 32)
+        with m.If(rdec.hit.priority):
+            m.d.comb += read_data.eq(prio_flat.word_select(rdec.index.priority.source, P))
+        with m.Elif(rdec.hit.pending):
+            m.d.comb += read_data.eq(pending.word_select(rdec.index.pending.word, 32)
                                      if W > 1 else pending)
-        with m.Elif(dec.hit.enable):
+        with m.Elif(rdec.hit.enable):
             words = Array(Array(enable[c].word_select(w, 32) if N > 32 else enable[c]
                                 for w in range(W)) for c in range(C))
-            m.d.comb += read_data.eq(words[dec.index.enable.context][dec.index.enable.word])
-        with m.Elif(dec.hit.threshold):
-            m.d.comb += read_data.eq(Array(threshold)[dec.index.threshold.context])
+            m.d.comb += read_data.eq(words[rdec.index.enable.context][rdec.index.enable.word])
+        with m.Elif(rdec.hit.threshold):
+            m.d.comb += read_data.eq(Array(threshold)[rdec.index.threshold.context])
 
-        is_claim = port.r_stb & dec.hit.claim
+        enable_r = Array(enable)[rdec.index.claim.context] if C > 1 else enable[0]
         m.d.comb += [
-            arb.start.eq(is_claim),
-            arb.candidates.eq(pending & enable_of_ctx),
+            arb.candidates.eq(pending & enable_r),
             arb.priorities.eq(prio_flat),
         ]
 
@@ -144,8 +145,8 @@ class PLIC(wiring.Component):
         with m.If(port.r_stb):
             m.d.sync += [
                 s1_data.eq(read_data),
-                s1_claim.eq(dec.hit.claim),
-                s1_err.eq(dec.reserved if slverr else 0),
+                s1_claim.eq(rdec.hit.claim),
+                s1_err.eq(rdec.reserved if slverr else 0),
             ]
         r_data = Signal(32)
         r_err = Signal()
@@ -153,7 +154,7 @@ class PLIC(wiring.Component):
             m.d.sync += [r_data.eq(Mux(s1_claim, arb.id, s1_data)), r_err.eq(s1_err)]
         m.d.comb += [port.r_data.eq(r_data), port.r_err.eq(r_err)]
         if slverr:
-            m.d.comb += port.w_err.eq(dec.reserved | ~full)
+            m.d.comb += port.w_err.eq(wdec.reserved | ~full)
 
         # -- pending bits: a forwarded request wins over a claim clear in the same edge ----------
         claim_clear = Signal(N)
