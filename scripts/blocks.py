@@ -49,7 +49,17 @@ def _plic():
     return Block("plic", PLICConfig, PLIC, plic_register_map, "atsoc.hdl.plic.registers")
 
 
-_FACTORIES = {"plic": _plic}
+def _atsintc():
+    from atsoc.hdl.atsintc.config import ATSINTCConfig
+    from atsoc.hdl.atsintc.registers import atsintc_register_map
+
+    def build(config):
+        from atsoc.hdl.atsintc.atsintc import ATSINTC
+        return ATSINTC(config)
+    return Block("atsintc", ATSINTCConfig, build, atsintc_register_map, "atsoc.hdl.atsintc.registers")
+
+
+_FACTORIES = {"plic": _plic, "atsintc": _atsintc}
 BLOCKS = tuple(_FACTORIES)
 
 

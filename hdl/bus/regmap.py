@@ -14,12 +14,14 @@ documentation. From that one description come:
 Address decoding rules (checked when the map is built, so that a bad description fails early):
 
 * every stride is a power of two and every register offset is a multiple of the data width in bytes;
-* the index bits of each dimension (``log2(stride)`` up to ``log2(stride) + clog2(count)``) overlap
-  neither the set bits of the register's offset nor the index bits of another dimension;
+* the index bits of each dimension (``log2(stride)`` up to ``log2(stride) + clog2(count)``) do not
+  overlap the index bits of another dimension;
 * no two register elements share an address.
 
 With these rules an element is hit when the address, with its index bits and byte-lane bits masked
 off, equals the register offset, and every index is below its count: one comparator per register.
+When the offset has bits where an index lies (``0x008 + 8*p``), the decoder subtracts the offset
+first and compares the rest with zero (:meth:`RegisterMap.arithmetic`).
 The low ``log2(data_width / 8)`` address bits select byte lanes and are ignored by the decoder.
 """
 
@@ -301,13 +303,13 @@ class RegisterMap:
             for f in reg.fields:
                 if f.offset + f.width > self.data_width:
                     raise RegisterMapError(f"{self.name}.{reg.name}.{f.name} exceeds the data width")
-            used = reg.offset
+            used = 0
             for d in reg.dims:
                 if d.stride < word:
                     raise RegisterMapError(f"{self.name}.{reg.name}: stride {d.stride:#x} below the word size")
                 if d.index_mask & used:
                     raise RegisterMapError(
-                        f"{self.name}.{reg.name}: index bits of {d.name!r} overlap the offset or another index")
+                        f"{self.name}.{reg.name}: index bits of {d.name!r} overlap another index")
                 used |= d.index_mask
             last = reg.address(*(d.count - 1 for d in reg.dims))
             if last >= self.size:
@@ -319,6 +321,11 @@ class RegisterMap:
                         f"{self.name}: {elem} shares address {addr:#x} with {seen[addr]}")
                 seen[addr] = elem
 
+    def arithmetic(self, reg: Register) -> bool:
+        """Whether ``reg`` needs a subtracting decoder: its offset has bits where an index lies
+        (for example ``0x008 + 8*p``). Other registers are decoded by masking and comparing."""
+        return any(reg.offset & d.index_mask for d in reg.dims)
+
     def decode(self, addr: int):
         """Decode a byte offset the way the RTL decoder does.
 
@@ -329,9 +336,15 @@ class RegisterMap:
         """
         addr &= (1 << self.addr_width) - 1
         for reg in self.registers:
-            if addr & self.fixed_mask(reg) != reg.offset:
+            if self.arithmetic(reg):
+                rel, expect = addr - reg.offset, 0
+                if rel < 0:
+                    continue
+            else:
+                rel, expect = addr, reg.offset
+            if rel & self.fixed_mask(reg) != expect:
                 continue
-            idx = tuple((addr & d.index_mask) >> d.shift for d in reg.dims)
+            idx = tuple((rel & d.index_mask) >> d.shift for d in reg.dims)
             if all(i < d.count for i, d in zip(idx, reg.dims)):
                 return reg, idx
         return None
@@ -483,9 +496,15 @@ class RegisterDecoder(wiring.Component):
         rm = self._regmap
         hits = []
         for reg in rm:
-            cond = (self.addr & rm.fixed_mask(reg)) == reg.offset
+            if rm.arithmetic(reg):
+                rel = Signal(rm.addr_width + 1, name=f"{reg.name}_rel")
+                m.d.comb += rel.eq(self.addr - reg.offset)
+                cond = ~rel[-1] & ((rel[:rm.addr_width] & rm.fixed_mask(reg)) == 0)
+            else:
+                rel = self.addr
+                cond = (self.addr & rm.fixed_mask(reg)) == reg.offset
             for d in reg.dims:
-                idx = self.addr[d.shift:d.shift + d.index_bits] if d.index_bits else Const(0, 1)
+                idx = rel[d.shift:d.shift + d.index_bits] if d.index_bits else Const(0, 1)
                 m.d.comb += self.index[reg.name][d.name].eq(idx)
                 if d.count < (1 << d.index_bits):
                     cond &= idx < d.count
