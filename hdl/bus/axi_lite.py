@@ -65,6 +65,9 @@ class RegisterPortSignature(wiring.Signature):
       applies it at the end of that cycle and drives ``w_err`` combinationally in that cycle.
     * Read: ``r_stb`` is high for one cycle with ``addr``. The target drives ``r_data`` and
       ``r_err`` from ``read_latency`` cycles later and holds them until the next ``r_stb``.
+    * ``stall`` (from the target): while high, the bridge accepts no new transaction (its
+      ``awready``/``wready``/``arready`` stay low); a target that is busy with other work uses it.
+      It must not depend combinationally on the strobes. Targets that never stall leave it at 0.
     * ``addr`` is the address of the access being strobed (write address when ``w_stb``, else the
       read address). ``w_addr`` and ``r_addr`` are the AW and AR addresses themselves, valid with
       their strobes; a target on a critical timing path decodes them instead of ``addr``, which
@@ -82,6 +85,7 @@ class RegisterPortSignature(wiring.Signature):
             "addr": Out(addr_width), "w_addr": Out(addr_width), "r_addr": Out(addr_width),
             "w_stb": Out(1), "w_data": Out(data_width), "w_strb": Out(data_width // 8), "w_err": In(1),
             "r_stb": Out(1), "r_data": In(data_width), "r_err": In(1),
+            "stall": In(1),
         })
 
     def __eq__(self, other):
@@ -99,7 +103,8 @@ class AXI4LiteBridge(wiring.Component):
     * A read is accepted on AR; ``rvalid`` rises ``read_latency`` cycles after the handshake.
     * When a write and a read are both offered to an idle bridge, the write goes first.
     * A new transaction may be accepted in the cycle the previous response is taken, so reads are
-      sustained at one per ``read_latency`` cycles and writes at one per cycle.
+      sustained at one per ``read_latency`` cycles and writes at one per cycle, unless the target
+      raises ``stall``.
     * ``awprot``/``arprot`` are ignored. Responses are OKAY, or SLVERR when the target raises its
       error input for the access.
 
@@ -129,7 +134,7 @@ class AXI4LiteBridge(wiring.Component):
         r_pipe = Signal(self._read_latency)
         b_done = axi.bvalid & axi.bready
         r_done = axi.rvalid & axi.rready
-        free = ~busy | b_done | r_done
+        free = (~busy | b_done | r_done) & ~reg.stall
 
         do_write = free & axi.awvalid & axi.wvalid
         do_read = free & axi.arvalid & ~do_write

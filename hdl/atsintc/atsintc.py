@@ -1,0 +1,286 @@
+"""ATSINTC top: register port, sequencer, interrupt gateways, IPC, notification, enqueue stream.
+
+Behaviour: docs/atsintc.md (the contract shared with the reference model sim/model/atsintc.py),
+built on ../shared/spec/atsintc.md. Every queue operation goes through one sequencer, one at a
+time; while it is busy the bus is stalled, interrupt requests wait in their gateways and the
+enqueue stream waits, so simultaneous events are served in a documented order and none is lost.
+"""
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus.axi_lite import AXI4LiteBridge, AXI4LiteSignature
+from ..bus.regmap import RegisterDecoder
+from .blocked import BlockedOp, BlockedQueues
+from .config import ATSINTCConfig
+from .queues import PriorityQueues, QueueOp
+from .registers import ErrorCause, atsintc_register_map
+
+
+__all__ = ["ATSINTC", "EnqueueStreamSignature"]
+
+
+class EnqueueStreamSignature(wiring.Signature):
+    """The hardware enqueue stream, seen from the source (AXI4-Stream naming).
+
+    ``tdata`` is the 64-bit word, ``tdest`` the process, ``tuser`` the priority level.
+    """
+
+    def __init__(self):
+        super().__init__({"tdata": Out(64), "tdest": Out(8), "tuser": Out(8),
+                          "tvalid": Out(1), "tready": In(1)})
+
+
+def _p2(n):
+    return 1 << max(0, (n - 1).bit_length())
+
+
+class ATSINTC(wiring.Component):
+    """Asynchronous task scheduler and interrupt controller.
+
+    Parameters
+    ----------
+    config : ATSINTCConfig
+
+    Attributes
+    ----------
+    s_axil : AXI4-Lite slave, 64-bit data; the address is the offset in the block's window.
+    irq_sources : Signal(irq_lines), in
+    notify : Signal(harts), out
+    s_axis_enq : hardware enqueue stream, in
+    """
+
+    READ_LATENCY = 2
+
+    def __init__(self, config: ATSINTCConfig = ATSINTCConfig()):
+        self.config = config
+        self.regmap = atsintc_register_map(config)
+        super().__init__({
+            "s_axil": In(AXI4LiteSignature(addr_width=config.addr_width, data_width=64)),
+            "irq_sources": In(config.irq_lines),
+            "notify": Out(config.harts),
+            "s_axis_enq": In(EnqueueStreamSignature()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        NP, NL, NIRQ, NCH = cfg.processes, cfg.priorities, cfg.irq_lines, cfg.channels
+        slverr_policy = cfg.reserved_policy == "slverr"
+
+        m.submodules.bridge = bridge = AXI4LiteBridge(
+            addr_width=cfg.addr_width, data_width=64, read_latency=self.READ_LATENCY)
+        wiring.connect(m, wiring.flipped(self.s_axil), bridge.axi)
+        port = bridge.reg
+        m.submodules.w_decoder = wdec = RegisterDecoder(self.regmap)
+        m.submodules.r_decoder = rdec = RegisterDecoder(self.regmap)
+        m.d.comb += [wdec.addr.eq(port.w_addr), rdec.addr.eq(port.r_addr)]
+
+        m.submodules.queues = queues = PriorityQueues(processes=NP, priorities=NL, capacity=cfg.capacity)
+        pb, lb, cb = queues.proc_bits, queues.level_bits, queues.count_bits
+        m.submodules.irq_queues = irqq = BlockedQueues(
+            queues=_p2(NIRQ), depth=cfg.irq_queue_depth, tag_bits=pb)
+        m.submodules.ipc_queues = ipcq = BlockedQueues(queues=_p2(NP) * 32, depth=cfg.ipc_queue_depth)
+
+        full = queues.full
+        total = Array(queues.total[p * cb:(p + 1) * cb] for p in range(NP))
+        irq_cnt = Array(irqq.counts[n * irqq.count_bits:(n + 1) * irqq.count_bits] for n in range(NIRQ))
+        irq_owner = Array(irqq.head_tags[n * pb:(n + 1) * pb] for n in range(NIRQ))
+        ipc_cnt = Array(Array(ipcq.counts[(p * 32 + k) * ipcq.count_bits:(p * 32 + k + 1) * ipcq.count_bits]
+                              for k in range(NCH)) for p in range(NP))
+
+        # -- state -----------------------------------------------------------------------------
+        armed = Signal(NIRQ, init=(1 << NIRQ) - 1)       # gateway open
+        irq_pend = Signal(NIRQ)                           # fired, waiting for a handler
+        send_pend = Array(Array(Signal(range(cfg.send_pending_limit + 1), name=f"send_pending_{p}_{k}")
+                                for k in range(NCH)) for p in range(NP))
+        error = Array(Signal(8, name=f"error_{p}") for p in range(NP))
+        notify_en = Array(Signal(name=f"notify_en_{p}") for p in range(NP))
+        notify_hart = Array(Signal(6, name=f"notify_hart_{p}") for p in range(NP))
+        notify_pend = Array(Signal(name=f"notify_pending_{p}") for p in range(NP))
+        stream_drops = Signal(32)
+        last_was_bus = Signal()
+        take_pending = Signal()      # a blocked queue was read last cycle: push its word now
+        take_from_irq = Signal()
+        take_proc = Signal(pb)
+
+        def set_notify(p):
+            m.d.sync += notify_pend[p].eq(1)
+
+        # -- hardware requests ---------------------------------------------------------------------
+        lines = self.irq_sources
+        want = Signal(NIRQ)
+        for n in range(NIRQ):
+            deliverable = (irq_cnt[n] == 0) | ~full.bit_select(irq_owner[n], 1)
+            m.d.comb += want[n].eq(lines[n] & armed[n] & deliverable)
+        irq_line = Signal(range(max(2, NIRQ)))
+        for n in reversed(range(NIRQ)):
+            with m.If(want[n]):
+                m.d.comb += irq_line.eq(n)
+
+        enq = self.s_axis_enq
+        s_proc, s_level, s_word = enq.tdest, enq.tuser, enq.tdata
+        s_bad = (s_proc >= NP) | (s_level >= NL) | (s_word == 0)
+        s_full = full.bit_select(s_proc[:pb], 1)
+        stream_req = enq.tvalid & (s_bad | ~s_full)
+        hw_req = want.any() | stream_req
+
+        busy = queues.busy | take_pending
+        m.d.comb += port.stall.eq(busy | (hw_req & last_was_bus))
+
+        # -- bus writes --------------------------------------------------------------------------
+        wp = port.w_addr[12:12 + pb] if NP > 1 else Const(0, 1)
+        wdata = port.w_data
+        full_strobe = port.w_strb == 0xFF
+        queue_reg = wdec.hit.enqueue | wdec.hit.send | wdec.hit.ipc_handler | wdec.hit.intr_handler
+        werr = Signal(8)
+        zero = wdata == 0
+
+        level_w = wdec.index.enqueue.level
+        send_q, send_k = wdata[0:16], wdata[16:24]
+        send_bad = (send_q >= NP) | (send_k >= NCH)
+        sq, sk = send_q[:pb], send_k[:5]
+        send_has_handler = ipc_cnt[sq][sk] != 0
+        ipc_k = wdec.index.ipc_handler.channel
+        line_w = wdec.index.intr_handler.line
+
+        def bit(cause):
+            return 1 << cause
+
+        with m.If(queue_reg & ~full_strobe):
+            m.d.comb += werr.eq(bit(ErrorCause.PARTIAL_WRITE))
+        with m.Elif(wdec.hit.enqueue):
+            m.d.comb += werr.eq(Cat(full.bit_select(wp, 1), zero, level_w >= NL))
+        with m.Elif(wdec.hit.send):
+            with m.If(send_bad):
+                m.d.comb += werr.eq(bit(ErrorCause.BAD_TARGET))
+            with m.Elif(send_has_handler):
+                m.d.comb += werr.eq(Mux(full.bit_select(sq, 1), bit(ErrorCause.QUEUE_FULL), 0))
+            with m.Elif(send_pend[sq][sk] == cfg.send_pending_limit):
+                m.d.comb += werr.eq(bit(ErrorCause.SEND_FULL))
+        with m.Elif(wdec.hit.ipc_handler):
+            with m.If(zero):
+                m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
+            with m.Elif(send_pend[wp][ipc_k] != 0):
+                m.d.comb += werr.eq(Mux(full.bit_select(wp, 1), bit(ErrorCause.QUEUE_FULL), 0))
+            with m.Elif(ipc_cnt[wp][ipc_k] == cfg.ipc_queue_depth):
+                m.d.comb += werr.eq(bit(ErrorCause.IPC_QUEUE_FULL))
+        with m.Elif(wdec.hit.intr_handler):
+            with m.If(zero):
+                m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
+            with m.Elif(irq_pend.bit_select(line_w, 1)):
+                m.d.comb += werr.eq(Mux(full.bit_select(wp, 1), bit(ErrorCause.QUEUE_FULL), 0))
+            with m.Elif(irq_cnt[line_w] == cfg.irq_queue_depth):
+                m.d.comb += werr.eq(bit(ErrorCause.IRQ_QUEUE_FULL))
+        m.d.comb += port.w_err.eq((werr != 0) | (wdec.reserved if slverr_policy else 0))
+
+        # -- bus reads: stage 1 -----------------------------------------------------------------
+        rp = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
+        level_r = rdec.index.enqueue.level
+        m.d.comb += [queues.sel_process.eq(rp), queues.sel_level.eq(level_r[:lb])]
+        read_data = Signal(64)
+        info = self.regmap["info"].reset
+        with m.If(rdec.hit.enqueue):
+            m.d.comb += read_data.eq(Mux(level_r < NL, queues.level_count, 0))
+        with m.Elif(rdec.hit.error):
+            m.d.comb += read_data.eq(error[rp])
+        with m.Elif(rdec.hit.count):
+            m.d.comb += read_data.eq(total[rp])
+        with m.Elif(rdec.hit.notify_ctrl):
+            m.d.comb += read_data.eq(Cat(notify_en[rp], Const(0, 7), notify_hart[rp]))
+        with m.Elif(rdec.hit.irq_pending):
+            m.d.comb += read_data.eq(irq_pend)
+        with m.Elif(rdec.hit.stream_drops):
+            m.d.comb += read_data.eq(stream_drops)
+        with m.Elif(rdec.hit.info):
+            m.d.comb += read_data.eq(info)
+
+        s1_valid, s1_pop, s1_err = Signal(), Signal(), Signal()
+        s1_data = Signal(64)
+        m.d.sync += s1_valid.eq(port.r_stb)
+        with m.If(port.r_stb):
+            m.d.sync += [s1_data.eq(read_data), s1_pop.eq(rdec.hit.dequeue),
+                         s1_err.eq(rdec.reserved if slverr_policy else 0)]
+        r_data, r_err = Signal(64), Signal()
+        with m.If(s1_valid):
+            m.d.sync += [r_data.eq(Mux(s1_pop, queues.pop_word, s1_data)), r_err.eq(s1_err)]
+        m.d.comb += [port.r_data.eq(r_data), port.r_err.eq(r_err)]
+
+        # -- the sequencer -----------------------------------------------------------------------
+        def push(p, level, word):
+            m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.process.eq(p), queues.level.eq(level),
+                         queues.word.eq(word)]
+
+        m.d.sync += take_pending.eq(0)
+        with m.If(take_pending):
+            # Second half of a wake: the handler word read from a blocked queue goes to level 0.
+            push(take_proc, 0, Mux(take_from_irq, irqq.data, ipcq.data))
+            set_notify(take_proc)
+
+        with m.Elif(~queues.busy & port.w_stb):
+            m.d.sync += last_was_bus.eq(1)
+            with m.If(werr != 0):
+                m.d.sync += error[wp].eq(error[wp] | werr)
+            with m.Elif(wdec.hit.enqueue):
+                push(wp, level_w[:lb], wdata)
+            with m.Elif(wdec.hit.send):
+                with m.If(send_has_handler):
+                    m.d.comb += [ipcq.op.eq(BlockedOp.TAKE), ipcq.queue.eq(Cat(sk, sq))]
+                    m.d.sync += [take_pending.eq(1), take_from_irq.eq(0), take_proc.eq(sq)]
+                with m.Else():
+                    m.d.sync += send_pend[sq][sk].eq(send_pend[sq][sk] + 1)
+            with m.Elif(wdec.hit.ipc_handler):
+                with m.If(send_pend[wp][ipc_k] != 0):
+                    push(wp, 0, wdata)
+                    set_notify(wp)
+                    m.d.sync += send_pend[wp][ipc_k].eq(send_pend[wp][ipc_k] - 1)
+                with m.Else():
+                    m.d.comb += [ipcq.op.eq(BlockedOp.APPEND), ipcq.queue.eq(Cat(ipc_k[:5], wp)),
+                                 ipcq.word.eq(wdata)]
+            with m.Elif(wdec.hit.intr_handler):
+                with m.If(irq_pend.bit_select(line_w, 1)):
+                    push(wp, 0, wdata)
+                    set_notify(wp)
+                    m.d.sync += irq_pend.bit_select(line_w, 1).eq(0)
+                with m.Else():
+                    m.d.comb += [irqq.op.eq(BlockedOp.APPEND), irqq.queue.eq(line_w),
+                                 irqq.word.eq(wdata), irqq.tag.eq(wp)]
+                    m.d.sync += armed.bit_select(line_w, 1).eq(1)
+            with m.Elif(wdec.hit.error):
+                with m.If(port.w_strb[0]):
+                    m.d.sync += error[wp].eq(error[wp] & ~wdata[:8])
+            with m.Elif(wdec.hit.notify_ctrl):
+                with m.If(port.w_strb[0]):
+                    m.d.sync += notify_en[wp].eq(wdata[0])
+                with m.If(port.w_strb[1]):
+                    m.d.sync += notify_hart[wp].eq(wdata[8:14])
+
+        with m.Elif(~queues.busy & port.r_stb):
+            m.d.sync += last_was_bus.eq(1)
+            with m.If(rdec.hit.dequeue):
+                m.d.comb += [queues.op.eq(QueueOp.POP), queues.process.eq(rp)]
+                m.d.sync += notify_pend[rp].eq(0)
+
+        with m.Elif(~queues.busy & hw_req):
+            m.d.sync += last_was_bus.eq(0)
+            with m.If(want.any()):
+                m.d.sync += armed.bit_select(irq_line, 1).eq(0)
+                with m.If(irq_cnt[irq_line] != 0):
+                    m.d.comb += [irqq.op.eq(BlockedOp.TAKE), irqq.queue.eq(irq_line)]
+                    m.d.sync += [take_pending.eq(1), take_from_irq.eq(1), take_proc.eq(irq_owner[irq_line])]
+                with m.Else():
+                    m.d.sync += irq_pend.bit_select(irq_line, 1).eq(1)
+            with m.Else():
+                m.d.comb += enq.tready.eq(1)
+                with m.If(s_bad):
+                    m.d.sync += stream_drops.eq(stream_drops + 1)
+                with m.Else():
+                    push(s_proc[:pb], s_level[:lb], s_word)
+                    set_notify(s_proc[:pb])
+
+        # -- notification ------------------------------------------------------------------------
+        for h in range(cfg.harts):
+            m.d.sync += self.notify[h].eq(Cat(*[notify_pend[p] & notify_en[p] & (notify_hart[p] == h)
+                                                for p in range(NP)]).any())
+        return m

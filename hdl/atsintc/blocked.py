@@ -1,0 +1,90 @@
+"""Blocked queues: many small FIFOs of registered handler words, in block RAM.
+
+One FIFO per interrupt line (tagged with the owner process of each handler) or per (process, IPC
+channel). Heads and counts are registers; the words live in one memory indexed by
+``queue * depth + slot``. ``APPEND`` takes one cycle; ``TAKE`` reads the oldest word, which is on
+``data`` in the next cycle (the queue's head and count change at the end of the TAKE cycle).
+"""
+
+from amaranth.hdl import Array, Cat, Module, Signal
+from amaranth.lib import enum, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+
+__all__ = ["BlockedOp", "BlockedQueues"]
+
+
+class BlockedOp(enum.Enum, shape=2):
+    NONE = 0
+    APPEND = 1
+    TAKE = 2
+
+
+class BlockedQueues(wiring.Component):
+    """``queues`` FIFOs of ``depth`` 64-bit words, with an optional owner tag per word.
+
+    Parameters
+    ----------
+    queues : int
+        Number of FIFOs (a power of two keeps the address a concatenation).
+    depth : int
+        Words per FIFO, a power of two.
+    tag_bits : int
+        Width of the owner tag kept beside each word in flip-flops (0: none), so that the owner of
+        every queue's oldest word is known in the cycle a wake is decided.
+
+    Attributes
+    ----------
+    op, queue, word, tag : in
+    data : out
+        The word taken by the previous cycle's TAKE.
+    counts : out
+        ``queues`` counts of ``count_bits`` each, flattened.
+    head_tags : out
+        ``queues`` tags of the oldest words, flattened (only with ``tag_bits``).
+    """
+
+    def __init__(self, *, queues, depth, tag_bits=0):
+        self._q, self._d, self._t = queues, depth, tag_bits
+        self.queue_bits = max(1, (queues - 1).bit_length())
+        self.slot_bits = (depth - 1).bit_length()
+        self.count_bits = depth.bit_length()
+        members = {
+            "op": In(BlockedOp), "queue": In(self.queue_bits), "word": In(64),
+            "data": Out(64), "counts": Out(queues * self.count_bits),
+        }
+        if tag_bits:
+            members["tag"] = In(tag_bits)
+            members["head_tags"] = Out(queues * tag_bits)
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        Q, D, T = self._q, self._d, self._t
+        sb, cb = self.slot_bits, self.count_bits
+        m.submodules.mem = mem = Memory(shape=64, depth=(1 << self.queue_bits) * (1 << sb), init=[])
+        wp, rp = mem.write_port(), mem.read_port()
+        m.d.comb += self.data.eq(rp.data)
+
+        head = Array(Signal(sb, name=f"head_{q}") for q in range(Q))
+        cnt = Array(Signal(cb, name=f"count_{q}") for q in range(Q))
+        for q in range(Q):
+            m.d.comb += self.counts[q * cb:(q + 1) * cb].eq(cnt[q])
+        if T:
+            tags = Array(Array(Signal(T, name=f"tag_{q}_{s}") for s in range(D)) for q in range(Q))
+            for q in range(Q):
+                m.d.comb += self.head_tags[q * T:(q + 1) * T].eq(tags[q][head[q]])
+
+        q = self.queue
+        slot = Signal(sb)
+        m.d.comb += slot.eq(head[q] + cnt[q])       # wraps: depth is a power of two
+        with m.If(self.op == BlockedOp.APPEND):
+            m.d.comb += [wp.addr.eq(Cat(slot, q)), wp.data.eq(self.word), wp.en.eq(1)]
+            m.d.sync += cnt[q].eq(cnt[q] + 1)
+            if T:
+                m.d.sync += tags[q][slot].eq(self.tag)
+        with m.Elif(self.op == BlockedOp.TAKE):
+            m.d.comb += rp.addr.eq(Cat(head[q], q))
+            m.d.sync += [head[q].eq(head[q] + 1), cnt[q].eq(cnt[q] - 1)]
+        return m
