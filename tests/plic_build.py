@@ -1,6 +1,5 @@
 """Generated PLIC Verilog per configuration, cached by content, shared by the test modules."""
 
-import hashlib
 import os
 import random
 from pathlib import Path
@@ -8,23 +7,14 @@ from pathlib import Path
 from atsoc.hdl.plic.config import PLICConfig
 from atsoc.hdl.plic.plic import PLIC
 from atsoc.hdl.toplevel import convert
+
+from rtl_cache import cached_verilog
 from atsoc.sim.tb.plic_tb import config_to_env
 
 
-REPO = Path(__file__).resolve().parent.parent
-GEN = REPO / "sim_build" / "verilog"
-
-
-def plic_verilog(config: PLICConfig) -> Path:
-    """Write (once) and return the Verilog of ``config``; safe under pytest-xdist."""
-    key = hashlib.sha256(repr(config).encode()).hexdigest()[:12]
-    path = GEN / f"plic-{key}" / "plic.v"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(convert(PLIC(config), "plic"))
-        tmp.replace(path)
-    return path
+def plic_verilog(config) -> Path:
+    """The Verilog of ``config`` (regenerated when the gateware changes)."""
+    return cached_verilog("plic", config, lambda c: convert(PLIC(c), "plic"))
 
 
 def pick_seed() -> int:

@@ -109,11 +109,20 @@ class ATSINTC(wiring.Component):
             m.d.sync += notify_pend[p].eq(1)
 
         # -- hardware requests ---------------------------------------------------------------------
+        # Gateways: a line seen high while the gateway is open latches a request and closes the
+        # gateway in the same edge, whatever the sequencer is doing, so no pulse is ever missed.
         lines = self.irq_sources
+        irq_req = Signal(NIRQ)
+        reopen = Signal(NIRQ)
+        served = Signal(NIRQ)
+        m.d.sync += [
+            irq_req.eq((irq_req & ~served) | (lines & armed)),
+            armed.eq((armed & ~lines) | reopen),
+        ]
         want = Signal(NIRQ)
         for n in range(NIRQ):
             deliverable = (irq_cnt[n] == 0) | ~full.bit_select(irq_owner[n], 1)
-            m.d.comb += want[n].eq(lines[n] & armed[n] & deliverable)
+            m.d.comb += want[n].eq(irq_req[n] & deliverable)
         irq_line = Signal(range(max(2, NIRQ)))
         for n in reversed(range(NIRQ)):
             with m.If(want[n]):
@@ -151,7 +160,13 @@ class ATSINTC(wiring.Component):
         with m.If(queue_reg & ~full_strobe):
             m.d.comb += werr.eq(bit(ErrorCause.PARTIAL_WRITE))
         with m.Elif(wdec.hit.enqueue):
-            m.d.comb += werr.eq(Cat(full.bit_select(wp, 1), zero, level_w >= NL))
+            # One cause per refused operation: malformed requests before state (docs/atsintc.md).
+            with m.If(zero):
+                m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
+            with m.Elif(level_w >= NL):
+                m.d.comb += werr.eq(bit(ErrorCause.BAD_LEVEL))
+            with m.Elif(full.bit_select(wp, 1)):
+                m.d.comb += werr.eq(bit(ErrorCause.QUEUE_FULL))
         with m.Elif(wdec.hit.send):
             with m.If(send_bad):
                 m.d.comb += werr.eq(bit(ErrorCause.BAD_TARGET))
@@ -209,7 +224,7 @@ class ATSINTC(wiring.Component):
 
         # -- the sequencer -----------------------------------------------------------------------
         def push(p, level, word):
-            m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.process.eq(p), queues.level.eq(level),
+            m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.pid.eq(p), queues.level.eq(level),
                          queues.word.eq(word)]
 
         m.d.sync += take_pending.eq(0)
@@ -236,7 +251,8 @@ class ATSINTC(wiring.Component):
                     set_notify(wp)
                     m.d.sync += send_pend[wp][ipc_k].eq(send_pend[wp][ipc_k] - 1)
                 with m.Else():
-                    m.d.comb += [ipcq.op.eq(BlockedOp.APPEND), ipcq.queue.eq(Cat(ipc_k[:5], wp)),
+                    m.d.comb += [ipcq.op.eq(BlockedOp.APPEND),
+                                 ipcq.queue.eq(Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp)),
                                  ipcq.word.eq(wdata)]
             with m.Elif(wdec.hit.intr_handler):
                 with m.If(irq_pend.bit_select(line_w, 1)):
@@ -245,8 +261,8 @@ class ATSINTC(wiring.Component):
                     m.d.sync += irq_pend.bit_select(line_w, 1).eq(0)
                 with m.Else():
                     m.d.comb += [irqq.op.eq(BlockedOp.APPEND), irqq.queue.eq(line_w),
-                                 irqq.word.eq(wdata), irqq.tag.eq(wp)]
-                    m.d.sync += armed.bit_select(line_w, 1).eq(1)
+                                 irqq.word.eq(wdata), irqq.tag.eq(wp),
+                                 reopen.bit_select(line_w, 1).eq(1)]
             with m.Elif(wdec.hit.error):
                 with m.If(port.w_strb[0]):
                     m.d.sync += error[wp].eq(error[wp] & ~wdata[:8])
@@ -259,13 +275,13 @@ class ATSINTC(wiring.Component):
         with m.Elif(~queues.busy & port.r_stb):
             m.d.sync += last_was_bus.eq(1)
             with m.If(rdec.hit.dequeue):
-                m.d.comb += [queues.op.eq(QueueOp.POP), queues.process.eq(rp)]
+                m.d.comb += [queues.op.eq(QueueOp.POP), queues.pid.eq(rp)]
                 m.d.sync += notify_pend[rp].eq(0)
 
         with m.Elif(~queues.busy & hw_req):
             m.d.sync += last_was_bus.eq(0)
             with m.If(want.any()):
-                m.d.sync += armed.bit_select(irq_line, 1).eq(0)
+                m.d.comb += served.bit_select(irq_line, 1).eq(1)
                 with m.If(irq_cnt[irq_line] != 0):
                     m.d.comb += [irqq.op.eq(BlockedOp.TAKE), irqq.queue.eq(irq_line)]
                     m.d.sync += [take_pending.eq(1), take_from_irq.eq(1), take_proc.eq(irq_owner[irq_line])]

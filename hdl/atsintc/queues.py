@@ -40,7 +40,7 @@ class PriorityQueues(wiring.Component):
 
     Attributes
     ----------
-    op, process, level, word : in
+    op, pid, level, word : in
         The operation issued in this cycle (only while ``busy`` is low).
     busy : out
         Second cycle of a two-cycle operation.
@@ -61,7 +61,7 @@ class PriorityQueues(wiring.Component):
         self.proc_bits = max(1, (processes - 1).bit_length())
         self.level_bits = max(1, (priorities - 1).bit_length())
         super().__init__({
-            "op": In(QueueOp), "process": In(self.proc_bits), "level": In(self.level_bits),
+            "op": In(QueueOp), "pid": In(self.proc_bits), "level": In(self.level_bits),
             "word": In(64),
             "busy": Out(1), "pop_word": Out(64),
             "full": Out(processes), "total": Out(processes * self.count_bits),
@@ -106,7 +106,7 @@ class PriorityQueues(wiring.Component):
         m.d.comb += self.busy.eq(second != QueueOp.NONE)
         m.d.sync += second.eq(QueueOp.NONE)
 
-        p, l = self.process, self.level
+        p, l = self.pid, self.level
 
         with m.If(self.op == QueueOp.PUSH):
             from_bump = bump[p] != CAP
