@@ -293,8 +293,8 @@ def test_held_level_line_wakes_exactly_one_handler_per_registration():
     m.settle()
     m.settle()
     assert drain(m, 1) == [0x42]
+    m.set_lines(0)                                  # line low: a registration does not wake
     register_irq(m, 1, 4, 0x44)
-    m.set_lines(0)                                  # line low: no wake
     m.settle()
     assert m.count(1) == 0 and m.gateway_open & bit(4)
     m.set_lines(bit(4))

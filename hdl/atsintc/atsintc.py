@@ -111,13 +111,16 @@ class ATSINTC(wiring.Component):
         # -- hardware requests ---------------------------------------------------------------------
         # Gateways: a line seen high while the gateway is open latches a request and closes the
         # gateway in the same edge, whatever the sequencer is doing, so no pulse is ever missed.
+        # A gateway re-opened while its previous request still waits latches again only after
+        # that request is served, so two requests never merge into one.
         lines = self.irq_sources
         irq_req = Signal(NIRQ)
         reopen = Signal(NIRQ)
         served = Signal(NIRQ)
+        latch = lines & armed & ~irq_req
         m.d.sync += [
-            irq_req.eq((irq_req & ~served) | (lines & armed)),
-            armed.eq((armed & ~lines) | reopen),
+            irq_req.eq((irq_req & ~served) | latch),
+            armed.eq((armed & ~latch) | reopen),
         ]
         want = Signal(NIRQ)
         for n in range(NIRQ):

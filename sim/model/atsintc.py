@@ -207,6 +207,7 @@ class ATSINTCModel:
             raise _Refused(ErrorCause.IRQ_QUEUE_FULL)
         blocked.append(IrqHandler(process, word))
         self.gateway_open |= bit
+        self._latch()              # a line already high latches at the next clock edge
 
     def _send(self, value: int) -> None:
         """IPC send to (receiver, channel) encoded in ``value``; refusals go to the sender."""
@@ -330,7 +331,8 @@ class ATSINTCModel:
         self._latch()
 
     def _latch(self) -> None:
-        new = self.lines & self.gateway_open
+        # A gateway whose previous request still waits does not latch again (no merging).
+        new = self.lines & self.gateway_open & ~self.irq_request
         self.irq_request |= new
         self.gateway_open &= ~new
 
@@ -341,20 +343,24 @@ class ATSINTCModel:
         becomes pending (delivered at the next registration); when the owner's queue is full the
         request stays latched and is served at a later settle.
         """
-        self._latch()
-        for n in _bits(self.irq_request):
-            bit = 1 << n
-            blocked = self.irq_blocked[n]
-            if not blocked:
-                self.irq_pending |= bit
+        # One request at a time, lowest line first, latching again after each (the RTL serves
+        # one per sequencer operation and its gateways latch at every clock edge).
+        while True:
+            self._latch()
+            for n in _bits(self.irq_request):
+                bit = 1 << n
+                blocked = self.irq_blocked[n]
+                if not blocked:
+                    self.irq_pending |= bit
+                elif self.full(blocked[0].owner):
+                    continue
+                else:
+                    head = blocked.popleft()
+                    self._store(head.owner, 0, head.word, hardware=True)
                 self.irq_request &= ~bit
-                continue
-            head = blocked[0]
-            if self.full(head.owner):
-                continue
-            self._store(head.owner, 0, head.word, hardware=True)
-            blocked.popleft()
-            self.irq_request &= ~bit
+                break
+            else:
+                return
 
     def stream_push(self, process: int, priority: int, word: int) -> str:
         """Offer one beat of the hardware enqueue stream (after the waiting interrupt wakes,
