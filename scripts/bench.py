@@ -76,7 +76,28 @@ def bench_plic(out_dir: Path, *, synth: bool = True) -> dict:
     return result
 
 
-BENCHES = {"plic": bench_plic}
+def _bench_eth(out_dir, *, synth=True):
+    from atsoc.scripts.bench_eth import bench_eth
+    return bench_eth(out_dir, synth=synth)
+
+
+def _bench_atsintc(out_dir, *, synth=True):
+    from atsoc.scripts.bench_atsintc import bench_atsintc
+    return bench_atsintc(out_dir, synth=synth)
+
+
+BENCHES = {"plic": bench_plic, "atsintc": _bench_atsintc, "eth": _bench_eth}
+
+
+def _renderer(name):
+    """The Markdown renderer of a block's figures (each block's bench module has one)."""
+    if name == "eth":
+        from atsoc.scripts.bench_eth import render_eth
+        return render_eth
+    if name == "atsintc":
+        from atsoc.scripts.bench_atsintc import render_atsintc
+        return render_atsintc
+    return None
 
 
 def main(block: str, out_dir: Path, *, synth: bool = True, docs: bool = True) -> int:
@@ -148,4 +169,8 @@ def render_markdown(record: dict) -> str:
             out.append("")
             if plic.get("ecp5_note"):
                 out += [f"_{plic['ecp5_note']}_", ""]
+    for name, res in record["blocks"].items():
+        render = _renderer(name)
+        if render is not None:
+            out += render(res) + [""]
     return "\n".join(out) + "\n"

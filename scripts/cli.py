@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=cmd_sim)
 
     bench = sub.add_parser("bench", help="run benchmarks; JSON and docs/benchmarks.md")
-    bench.add_argument("block", choices=["all", *blocks_mod.BLOCKS])
+    from .bench import BENCHES
+    bench.add_argument("block", choices=["all", *BENCHES])
     bench.add_argument("-o", "--output", default="out/bench", metavar="DIR")
     bench.add_argument("--no-synth", action="store_true", help="skip ECP5 synthesis")
     bench.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")

@@ -113,19 +113,20 @@ class ATSINTC(wiring.Component):
         # gateway in the same edge, whatever the sequencer is doing, so no pulse is ever missed.
         # A gateway re-opened while its previous request still waits latches again only after
         # that request is served, so two requests never merge into one.
+        # A request can also be served in the very cycle its line rises (bypassing the latch).
         lines = self.irq_sources
         irq_req = Signal(NIRQ)
         reopen = Signal(NIRQ)
         served = Signal(NIRQ)
-        latch = lines & armed & ~irq_req
+        rising = lines & armed & ~irq_req            # a new request in this cycle
         m.d.sync += [
-            irq_req.eq((irq_req & ~served) | latch),
-            armed.eq((armed & ~latch) | reopen),
+            irq_req.eq((irq_req | rising) & ~served),
+            armed.eq((armed & ~rising) | reopen),
         ]
         want = Signal(NIRQ)
         for n in range(NIRQ):
             deliverable = (irq_cnt[n] == 0) | ~full.bit_select(irq_owner[n], 1)
-            m.d.comb += want[n].eq(irq_req[n] & deliverable)
+            m.d.comb += want[n].eq((irq_req[n] | rising[n]) & deliverable)
         irq_line = Signal(range(max(2, NIRQ)))
         for n in reversed(range(NIRQ)):
             with m.If(want[n]):
@@ -288,6 +289,8 @@ class ATSINTC(wiring.Component):
                 with m.If(irq_cnt[irq_line] != 0):
                     m.d.comb += [irqq.op.eq(BlockedOp.TAKE), irqq.queue.eq(irq_line)]
                     m.d.sync += [take_pending.eq(1), take_from_irq.eq(1), take_proc.eq(irq_owner[irq_line])]
+                    # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
+                    set_notify(irq_owner[irq_line])
                 with m.Else():
                     m.d.sync += irq_pend.bit_select(irq_line, 1).eq(1)
             with m.Else():
@@ -299,7 +302,8 @@ class ATSINTC(wiring.Component):
                     set_notify(s_proc[:pb])
 
         # -- notification ------------------------------------------------------------------------
+        # Combinational from registers, so the line rises in the cycle after the wake.
         for h in range(cfg.harts):
-            m.d.sync += self.notify[h].eq(Cat(*[notify_pend[p] & notify_en[p] & (notify_hart[p] == h)
+            m.d.comb += self.notify[h].eq(Cat(*[notify_pend[p] & notify_en[p] & (notify_hart[p] == h)
                                                 for p in range(NP)]).any())
         return m

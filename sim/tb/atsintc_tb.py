@@ -687,3 +687,125 @@ async def random_differential(dut):
                 break
     dut._log.info("random_differential: %s", stats)
     assert stats["reads"] > ops // 10 and stats["errors"] > 0 and stats["wakes"] > 0, stats
+
+
+# -- benchmark (atsoc bench atsintc) -------------------------------------------------------------------
+
+async def measure_wakeups(dut, ex, set_line, rounds=8, gap=40):
+    """Cycles from an interrupt line rising to the waiting task running again, per round."""
+    from cocotb.utils import get_sim_time
+    marks, latencies = {}, []
+
+    async def task(ex):
+        for k in range(rounds):
+            await ex.wait_interrupt(1)
+            latencies.append(round((get_sim_time("ns") - marks[k]) / CLOCK_NS))
+            await set_line(0)
+
+    async def device():
+        for k in range(rounds):
+            await ClockCycles(dut.clk, gap)
+            await FallingEdge(dut.clk)
+            await set_line(1, now=True)
+            marks[k] = get_sim_time("ns") + CLOCK_NS / 2     # the rising edge that samples it
+    await ex.spawn(task(ex))
+    cocotb.start_soon(device())
+    await ex.run(until=lambda: len(latencies) == rounds)
+    return latencies
+
+
+@cocotb.test()
+async def bench_latency(dut):
+    """Cycle figures for the benchmark, measured on the ports."""
+    from atsoc.sim.driver.atsintc import AtsIntcDriver
+    from atsoc.sim.driver.executor import AtsIntcBackend, Executor
+    b = await Bench(dut).start()
+    monitor = {"aw": [], "b": [], "ar": [], "r": []}
+    cycle = {"n": 0}
+
+    async def watch():
+        while True:
+            await FallingEdge(dut.clk)
+            n = cycle["n"]
+            if int(dut.s_axil_awvalid.value) and int(dut.s_axil_awready.value):
+                monitor["aw"].append(n)
+            if int(dut.s_axil_bvalid.value) and int(dut.s_axil_bready.value):
+                monitor["b"].append(n)
+            if int(dut.s_axil_arvalid.value) and int(dut.s_axil_arready.value):
+                monitor["ar"].append(n)
+            if int(dut.s_axil_rvalid.value) and int(dut.s_axil_rready.value):
+                monitor["r"].append((n, int(dut.s_axil_rdata.value)))
+            cycle["n"] += 1
+    cocotb.start_soon(watch())
+
+    def reset_monitor():
+        for v in monitor.values():
+            v.clear()
+
+    # Sustained enqueues then dequeues: 64 operations queued in the master at once.
+    N = 64
+    tasks = [cocotb.start_soon(b.push(0, i % b.cfg.priorities, i + 1)) for i in range(N)]
+    for t in tasks:
+        await t
+    enq_latency = monitor["b"][0] - monitor["aw"][0]
+    enq_rate = (len(monitor["aw"]) - 1) / (monitor["aw"][-1] - monitor["aw"][0])
+    reset_monitor()
+    tasks = [cocotb.start_soon(b.pop(0)) for _ in range(N)]
+    got = [await t for t in tasks]
+    assert sorted(got) == list(range(1, N + 1))
+    deq_latency = monitor["r"][0][0] - monitor["ar"][0]
+    deq_rate = (len(monitor["ar"]) - 1) / (monitor["ar"][-1] - monitor["ar"][0])
+
+    # Interrupt line rising -> the handler word returned by a dequeue (a poller keeps the
+    # dequeue port busy, so the figure is the block's, not the poller's).
+    await b.wr(R.intr_handler(0, 1), 0xABC0)
+    reset_monitor()
+    stop = {"v": False}
+
+    async def poller():
+        while not stop["v"]:
+            if await b.pop(0) == 0xABC0:
+                stop["v"] = True
+    pollers = [cocotb.start_soon(poller()) for _ in range(4)]
+    await ClockCycles(dut.clk, 20)
+    await FallingEdge(dut.clk)
+    dut.irq_sources.value = 1 << 1
+    t_line = cycle["n"]                 # the edge ending this cycle samples the line
+    while not stop["v"]:
+        await RisingEdge(dut.clk)
+    for p in pollers:
+        await p
+    dut.irq_sources.value = 0
+    beat = next(n for n, d in monitor["r"] if d == 0xABC0)
+    ar = max(a for a in monitor["ar"] if a <= beat - 2)
+    irq_to_data = beat - t_line
+    irq_to_ar = ar - t_line
+
+    # The same wake-up through the reference driver's executor (notification, then fetch).
+    drv = AtsIntcDriver(b.mmio, 0)
+    await drv.probe()
+    backend = AtsIntcBackend(drv, 0, notify=True)
+    ex = Executor(backend)
+    await backend.setup()
+
+    async def set_line(v, now=False):
+        if not now:
+            await FallingEdge(dut.clk)
+        dut.irq_sources.value = v << 1
+    wake = await measure_wakeups(dut, ex, set_line)
+    result = {
+        "config": {f: getattr(b.cfg, f) for f in ("processes", "priorities", "capacity", "irq_lines")},
+        "enqueue_aw_to_b_cycles": enq_latency,
+        "dequeue_ar_to_r_cycles": deq_latency,
+        "enqueues_per_cycle": round(enq_rate, 3),
+        "dequeues_per_cycle": round(deq_rate, 3),
+        "irq_to_handler_ar_cycles": irq_to_ar,
+        "irq_to_handler_data_cycles": irq_to_data,
+        "executor_irq_to_task_cycles": wake,
+        "executor_accesses_to_task": [w.to_run.reads + w.to_run.writes for w in ex.wakeups],
+    }
+    dut._log.info("bench: %s", result)
+    out = os.environ.get("ATSOC_BENCH_OUT")
+    if out:
+        with open(out, "w") as f:
+            json.dump(result, f)

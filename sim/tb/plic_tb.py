@@ -715,3 +715,29 @@ async def bench_latency(dut):
     if out:
         with open(out, "w") as f:
             json.dump(result, f)
+
+
+@cocotb.test()
+async def bench_wakeup(dut):
+    """The classic wake-up for the comparison with the ATSINTC: the same executor task, woken
+    through the PLIC (EIP, claim, software ready queue, complete) by the reference driver."""
+    from atsoc.sim.driver.executor import Executor, PlicBackend
+    from atsoc.sim.tb.atsintc_tb import measure_wakeups
+    b = await Bench(dut).start()
+    ctx = 1 if b.cfg.contexts > 1 else 0
+    backend = PlicBackend(b.drv, ctx)
+    ex = Executor(backend)
+    await backend.setup()
+
+    async def set_line(v, now=False):
+        if not now:
+            await FallingEdge(dut.clk)
+        dut.irq_sources.value = v << 1
+    wake = await measure_wakeups(dut, ex, set_line)
+    result = {"executor_irq_to_task_cycles": wake,
+              "executor_accesses_to_task": [w.to_run.reads + w.to_run.writes for w in ex.wakeups]}
+    dut._log.info("bench: %s", result)
+    out = os.environ.get("ATSOC_BENCH_OUT")
+    if out:
+        with open(out, "w") as f:
+            json.dump(result, f)
