@@ -59,7 +59,14 @@ def _atsintc():
     return Block("atsintc", ATSINTCConfig, build, atsintc_register_map, "atsoc.hdl.atsintc.registers")
 
 
-_FACTORIES = {"plic": _plic, "atsintc": _atsintc}
+def _eth_mac():
+    from atsoc.hdl.eth.config import EthMACConfig
+    from atsoc.hdl.eth.mac import EthMAC
+    from atsoc.hdl.eth.registers import eth_mac_register_map
+    return Block("eth_mac", EthMACConfig, EthMAC, eth_mac_register_map, "atsoc.hdl.eth.registers")
+
+
+_FACTORIES = {"plic": _plic, "atsintc": _atsintc, "eth_mac": _eth_mac}
 BLOCKS = tuple(_FACTORIES)
 
 

@@ -5,22 +5,24 @@
 #                               Verilator with a waveform, print where the outputs are
 #   bash scripts/run.sh test    run the whole test suite (pytest -n 2)
 #
-# Set-up is idempotent: Debian packages (make, g++, ccache, liblz4-dev) are installed when
+# Set-up is idempotent: Debian packages (make, g++, ccache, liblz4-dev, tshark) are installed when
 # missing and apt-get is usable, then the project is pip-installed in editable mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in make g++ ccache liblz4-dev; do
+for pkg in make g++ ccache liblz4-dev tshark; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
         echo "installing Debian packages: ${need_apt[*]}"
+        # tshark asks whether non-root users may capture: answer no, non-interactively.
+        echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
     else
         echo "warning: missing ${need_apt[*]} (not root or no apt-get); ccache/liblz4 are optional," \
-             "make and g++ are needed by Verilator" >&2
+             "make and g++ are needed by Verilator, tshark by the Ethernet tests" >&2
     fi
 fi
 

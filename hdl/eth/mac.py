@@ -1,0 +1,235 @@
+"""The Ethernet MAC top `EthMAC`: engines, frame buffers, clock-domain crossings, registers.
+
+dma_eth.md, "Ethernet MAC"; ports as architecture.md names them. Three clock domains:
+
+* ``sync`` (ports ``clk``/``rst``): AXI4-Lite registers, AXI-Stream toward the DMA, statistics,
+  MDIO master;
+* ``eth_rx``: the PHY receive clock (``gmii_rx_clk``/``mii_rx_clk``), the receive engine and the
+  RX frame buffer;
+* ``eth_tx``: the PHY transmit clock (``gmii_tx_clk``/``mii_tx_clk``), the transmit engine.
+
+``rst`` resets all three (through reset synchronisers). Data cross with ``lib.fifo.AsyncFIFO``:
+TX bytes (the store-and-forward FIFO, ``tx_fifo_bytes`` deep) and frame tokens toward
+``eth_tx``; RX bytes, RX frame lengths, and per-frame events (for counters and interrupts) back
+into ``sync``. Configuration bits cross with ``lib.cdc.FFSynchronizer``; they are quasi-static
+(the drivers change filters and enables only while the MAC is stopped).
+"""
+
+from amaranth.hdl import Cat, ClockDomain, ClockSignal, DomainRenamer, Module, ResetSignal, Signal
+from amaranth.lib import wiring
+from amaranth.lib.cdc import FFSynchronizer, ResetSynchronizer
+from amaranth.lib.fifo import AsyncFIFO
+from amaranth.lib.wiring import In, Out
+
+from ..bus.axi_lite import AXI4LiteBridge, AXI4LiteSignature
+from ..bus.axi_stream import AXIStreamSignature
+from ..bus.regbank import RegisterBank
+from .config import EthMACConfig, PhyInterface
+from .gmii import GMIIAdapter
+from .mdio import MDIOMaster
+from .mii import MIIAdapter
+from .registers import IRQ_BITS, STAT_COUNTERS, eth_mac_register_map
+from .rx import RxEngine, RxEvent
+from .rx_buffer import RxFrameBuffer
+from .stats import Statistics
+from .tx import TxEngine, TxEvent
+
+
+__all__ = ["EthMAC"]
+
+#: Frame tokens the TX side can hold (frames completely in the TX FIFO).
+TX_TOKENS = 32
+RX_EVENTS = 32
+RX_CDC_BYTES = 16
+RX_LENGTHS = 16
+TX_EVENTS = 16
+
+
+class EthMAC(wiring.Component):
+    """Ethernet MAC with AXI Ethernet-compatible registers.
+
+    Parameters
+    ----------
+    config : EthMACConfig
+
+    Attributes
+    ----------
+    s_axil : AXI4-Lite slave, 12-bit address, 32-bit data.
+    s_axis_tx : AXI-Stream slave, 8-bit TDATA, TKEEP (ignored: every beat is a byte), TLAST.
+        One frame per packet, destination address first, without FCS.
+    m_axis_rx : AXI-Stream master, 8-bit TDATA, TKEEP (all ones), TLAST, TUSER (always 0: bad
+        frames are dropped, never delivered). FCS stripped.
+    m_axis_rxs : AXI-Stream master, 32-bit TDATA, TLAST (always 1): one beat per received frame,
+        TDATA[15:0] the frame length in bytes (for the DMA's APP4), in the order of the frames.
+    mac_irq : Out(1)
+        OR of IS AND IE (registered).
+    gmii_rx_clk, gmii_rxd, gmii_rx_dv, gmii_rx_er, gmii_tx_clk, gmii_txd, gmii_tx_en, gmii_tx_er
+        With ``phy="gmii"``; ``mii_*`` (4-bit data) with ``phy="mii"``.
+    mdc, mdio_i, mdio_o, mdio_oe
+        MDIO (with ``mdio=True``): ``mdio_oe`` high drives ``mdio_o`` onto the pin.
+    """
+
+    READ_LATENCY = 1
+
+    def __init__(self, config: EthMACConfig = EthMACConfig()):
+        if config.phy == PhyInterface.RGMII:
+            raise ValueError("use atsoc.hdl.eth.rgmii.EthMACRGMII for phy='rgmii'")
+        self.config = config
+        self.regmap = eth_mac_register_map(config)
+        p = config.phy
+        dw = 8 if p == PhyInterface.GMII else 4
+        members = {
+            "s_axil": In(AXI4LiteSignature(addr_width=config.ADDR_WIDTH, data_width=32)),
+            "s_axis_tx": In(AXIStreamSignature(data_width=config.data_width, keep=True)),
+            "m_axis_rx": Out(AXIStreamSignature(data_width=config.data_width, user_width=1, keep=True)),
+            "m_axis_rxs": Out(AXIStreamSignature(data_width=32, keep=False)),
+            "mac_irq": Out(1),
+            f"{p}_rx_clk": In(1), f"{p}_rxd": In(dw), f"{p}_rx_dv": In(1), f"{p}_rx_er": In(1),
+            f"{p}_tx_clk": In(1), f"{p}_txd": Out(dw), f"{p}_tx_en": Out(1), f"{p}_tx_er": Out(1),
+        }
+        if config.mdio:
+            members.update({"mdc": Out(1), "mdio_i": In(1), "mdio_o": Out(1), "mdio_oe": Out(1)})
+        super().__init__(members)
+
+    def _pin(self, name):
+        return getattr(self, f"{self.config.phy}_{name}")
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+
+        # -- clock domains ------------------------------------------------------------------
+        m.domains.eth_rx = ClockDomain("eth_rx", local=True)
+        m.domains.eth_tx = ClockDomain("eth_tx", local=True)
+        m.d.comb += [ClockSignal("eth_rx").eq(self._pin("rx_clk")),
+                     ClockSignal("eth_tx").eq(self._pin("tx_clk"))]
+        m.submodules.rx_reset = ResetSynchronizer(ResetSignal("sync"), domain="eth_rx")
+        m.submodules.tx_reset = ResetSynchronizer(ResetSignal("sync"), domain="eth_tx")
+
+        # -- PHY adapter --------------------------------------------------------------------
+        if cfg.phy == PhyInterface.GMII:
+            m.submodules.phy = phy = GMIIAdapter(rx_domain="eth_rx")
+        else:
+            m.submodules.phy = phy = MIIAdapter(rx_domain="eth_rx", tx_domain="eth_tx")
+        m.d.comb += [
+            phy.pins.rxd.eq(self._pin("rxd")), phy.pins.rx_dv.eq(self._pin("rx_dv")),
+            phy.pins.rx_er.eq(self._pin("rx_er")),
+            self._pin("txd").eq(phy.pins.txd), self._pin("tx_en").eq(phy.pins.tx_en),
+            self._pin("tx_er").eq(phy.pins.tx_er),
+        ]
+
+        # -- registers ----------------------------------------------------------------------
+        m.submodules.bridge = bridge = AXI4LiteBridge(
+            addr_width=cfg.ADDR_WIDTH, data_width=32, read_latency=self.READ_LATENCY)
+        wiring.connect(m, wiring.flipped(self.s_axil), bridge.axi)
+        m.submodules.regs = bank = RegisterBank(self.regmap, read_latency=self.READ_LATENCY)
+        wiring.connect(m, bridge.reg, bank.port)
+        f = bank.fields
+
+        # -- transmit: store-and-forward FIFO, tokens, engine -------------------------------
+        m.submodules.tx_fifo = tx_fifo = AsyncFIFO(
+            width=9, depth=cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx")
+        m.submodules.tx_tokens = tx_tokens = AsyncFIFO(
+            width=1, depth=TX_TOKENS, w_domain="sync", r_domain="eth_tx")
+        axis_tx = self.s_axis_tx
+        m.d.comb += [
+            axis_tx.tready.eq(tx_fifo.w_rdy & (~axis_tx.tlast | tx_tokens.w_rdy)),
+            tx_fifo.w_en.eq(axis_tx.tvalid & axis_tx.tready),
+            tx_fifo.w_data.eq(Cat(axis_tx.tdata, axis_tx.tlast)),
+            tx_tokens.w_en.eq(axis_tx.tvalid & axis_tx.tready & axis_tx.tlast),
+        ]
+        m.submodules.tx = tx = DomainRenamer("eth_tx")(TxEngine())
+        pending = Signal(range(-TX_TOKENS - 2, TX_TOKENS + 2))   # complete frames in the FIFO
+        m.d.comb += tx_tokens.r_en.eq(tx_tokens.r_rdy)
+        m.d.eth_tx += pending.eq(pending + tx_tokens.r_rdy - tx.last_taken)
+        tx_enable = Signal()
+        m.submodules.tx_enable_sync = FFSynchronizer(f.tc.tx_en.data, tx_enable, o_domain="eth_tx")
+        m.d.comb += [
+            tx.beats.valid.eq(tx_fifo.r_rdy),
+            tx.beats.payload.eq(tx_fifo.r_data),
+            tx_fifo.r_en.eq(tx.beats.ready),
+            # A frame longer than the FIFO starts when the FIFO is full (cut-through).
+            tx.frame_ready.eq((pending > 0) | (tx_fifo.r_level >= tx_fifo.depth - 1)),
+            tx.enable.eq(tx_enable),
+        ]
+        wiring.connect(m, tx.phy, phy.tx)
+        m.submodules.tx_events = tx_events = AsyncFIFO(
+            width=TxEvent.size, depth=TX_EVENTS, w_domain="eth_tx", r_domain="sync")
+        m.d.comb += [tx_events.w_en.eq(tx.event.valid), tx_events.w_data.eq(tx.event.payload)]
+
+        # -- receive: engine, frame buffer, crossings ---------------------------------------
+        m.submodules.rx = rx = DomainRenamer("eth_rx")(RxEngine(
+            max_frame=cfg.MAX_FRAME, max_frame_vlan=cfg.MAX_FRAME_VLAN,
+            jumbo_frame=cfg.jumbo_bytes))
+        wiring.connect(m, phy.rx, rx.phy)
+        for src, dst in ((f.rcw1.rx_en.data, rx.enable), (f.rcw1.jumbo.data, rx.jumbo),
+                         (f.fmi.pm.data, rx.promiscuous), (f.raf.bcst_rej.data, rx.bcast_reject),
+                         (f.raf.mcst_rej.data, rx.mcast_reject),
+                         (Cat(f.uaw0.addr.data, f.uaw1.addr.data), rx.unicast)):
+            sync_sig = Signal(len(dst))
+            m.submodules += FFSynchronizer(src, sync_sig, o_domain="eth_rx")
+            m.d.comb += dst.eq(sync_sig)
+        m.submodules.rx_buffer = rxbuf = DomainRenamer("eth_rx")(RxFrameBuffer(cfg.rx_buffer_bytes))
+        m.d.comb += [
+            rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(rx.w_data), rxbuf.w_last.eq(rx.w_last),
+            rx.w_full.eq(rxbuf.w_full), rxbuf.commit.eq(rx.commit), rxbuf.rollback.eq(rx.rollback),
+        ]
+        m.submodules.rx_fifo = rx_fifo = AsyncFIFO(
+            width=9, depth=RX_CDC_BYTES, w_domain="eth_rx", r_domain="sync")
+        m.submodules.rx_lengths = rx_lengths = AsyncFIFO(
+            width=16, depth=RX_LENGTHS, w_domain="eth_rx", r_domain="sync")
+        m.d.comb += [
+            rx_fifo.w_en.eq(rxbuf.beats.valid), rx_fifo.w_data.eq(rxbuf.beats.payload),
+            rxbuf.beats.ready.eq(rx_fifo.w_rdy),
+            rx_lengths.w_en.eq(rxbuf.lengths.valid), rx_lengths.w_data.eq(rxbuf.lengths.payload),
+            rxbuf.lengths.ready.eq(rx_lengths.w_rdy),
+        ]
+        axis_rx, axis_rxs = self.m_axis_rx, self.m_axis_rxs
+        m.d.comb += [
+            axis_rx.tvalid.eq(rx_fifo.r_rdy), axis_rx.tdata.eq(rx_fifo.r_data[:8]),
+            axis_rx.tlast.eq(rx_fifo.r_data[8]), axis_rx.tkeep.eq(1), axis_rx.tuser.eq(0),
+            rx_fifo.r_en.eq(axis_rx.tready),
+            axis_rxs.tvalid.eq(rx_lengths.r_rdy), axis_rxs.tdata.eq(rx_lengths.r_data),
+            axis_rxs.tlast.eq(1), rx_lengths.r_en.eq(axis_rxs.tready),
+        ]
+        m.submodules.rx_events = rx_events = AsyncFIFO(
+            width=RxEvent.size, depth=RX_EVENTS, w_domain="eth_rx", r_domain="sync")
+        m.d.comb += [rx_events.w_en.eq(rx.event.valid), rx_events.w_data.eq(rx.event.payload)]
+
+        # -- statistics and interrupts ------------------------------------------------------
+        m.submodules.stats = stats = Statistics(counter_width=cfg.counter_width,
+                                                enabled=cfg.statistics)
+        m.d.comb += [
+            stats.rx.valid.eq(rx_events.r_rdy), stats.rx.payload.eq(rx_events.r_data),
+            rx_events.r_en.eq(stats.rx.ready),
+            stats.tx.valid.eq(tx_events.r_rdy), stats.tx.payload.eq(tx_events.r_data),
+            tx_events.r_en.eq(stats.tx.ready),
+        ]
+        for name, _, _ in STAT_COUNTERS:
+            m.d.comb += getattr(f, name).count.r_data.eq(getattr(stats.counters, name))
+        irq = 0
+        for name, _, _ in IRQ_BITS:
+            status = getattr(f.intr_status, name)
+            enable = getattr(f.intr_enable, name).data
+            m.d.comb += [status.set.eq(getattr(stats, name)),
+                         getattr(f.intr_pending, name).r_data.eq(status.data & enable)]
+            irq = irq | (status.data & enable)
+        m.d.sync += self.mac_irq.eq(irq)
+
+        # -- MDIO ---------------------------------------------------------------------------
+        if cfg.mdio:
+            m.submodules.mdio = mdio = MDIOMaster()
+            mcr = f.mdio_mcr
+            m.d.comb += [
+                mdio.divider.eq(f.mdio_mc.clock_divide.data), mdio.enable.eq(f.mdio_mc.mdio_en.data),
+                mdio.start.eq(mcr.initiate.w_stb & mcr.initiate.w_data),
+                mdio.op.eq(mcr.op.data), mdio.phyad.eq(mcr.phyad.data), mdio.regad.eq(mcr.regad.data),
+                mdio.wdata.eq(f.mdio_mwd.data.data),
+                mcr.ready.r_data.eq(mdio.ready), f.mdio_mrd.data.r_data.eq(mdio.rdata),
+                self.mdc.eq(mdio.mdc), self.mdio_o.eq(mdio.mdio_o), self.mdio_oe.eq(mdio.mdio_oe),
+                mdio.mdio_i.eq(self.mdio_i),
+            ]
+        else:
+            m.d.comb += f.mdio_mcr.ready.r_data.eq(1)
+        return m
+
