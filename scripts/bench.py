@@ -35,44 +35,56 @@ def _tool_versions() -> dict:
     return out
 
 
+def run_bench_testcase(out_dir: Path, name: str, top: str, component, env: dict, test_module: str,
+                       testcase: str) -> dict:
+    """Generate ``component``'s Verilog into ``out_dir/name``, run one cocotb testcase on it that
+    writes its figures to ``ATSOC_BENCH_OUT``, and return those figures."""
+    from atsoc.hdl.toplevel import convert
+    from atsoc.sim.runner import run_cocotb
+    work = out_dir / name
+    work.mkdir(parents=True, exist_ok=True)
+    (work / f"{top}.v").write_text(convert(component, top))
+    figures = work / f"{testcase}.json"
+    run_cocotb(sources=[work / f"{top}.v"], toplevel=top, test_module=test_module, testcase=testcase,
+               extra_env={**env, "ATSOC_BENCH_OUT": str(figures)}, seed=1)
+    return json.loads(figures.read_text())
+
+
+def synthesize_configs(out_dir: Path, top: str, components: dict) -> list:
+    """ECP5 figures of several configurations (``name -> component``), two at a time."""
+    from atsoc.hdl.toplevel import convert
+    from atsoc.scripts.ecp5 import synthesize
+
+    def one(item):
+        name, component = item
+        work = out_dir / f"ecp5-{top}-{name}"
+        work.mkdir(parents=True, exist_ok=True)
+        (work / f"{top}.v").write_text(convert(component, top))
+        d = synthesize([work / f"{top}.v"], top, workdir=work, freq_mhz=FMAX_GOAL_MHZ).to_dict()
+        d["name"] = name
+        return d
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, components.items()))
+
+
 def bench_plic(out_dir: Path, *, synth: bool = True) -> dict:
     """Latency figures on the default configuration and ECP5 figures of three configurations."""
     from atsoc.hdl.plic.config import PLICConfig
     from atsoc.hdl.plic.plic import PLIC
-    from atsoc.hdl.toplevel import convert
-    from atsoc.sim.runner import run_cocotb
     from atsoc.sim.tb.plic_tb import config_to_env
 
     out_dir.mkdir(parents=True, exist_ok=True)
     result = {"block": "plic", "goals": {"source_to_eip_cycles": "<= 2", "claim_ar_to_r_cycles": "<= 2",
                                          "fmax_31x2_mhz": f">= {FMAX_GOAL_MHZ:g}"}}
     cfg = PLICConfig()
-    vdir = out_dir / "plic-default"
-    vdir.mkdir(exist_ok=True)
-    (vdir / "plic.v").write_text(convert(PLIC(cfg), "plic"))
-    env = config_to_env(cfg)
-    env["ATSOC_BENCH_OUT"] = str(out_dir / "plic-latency.json")
-    run_cocotb(sources=[vdir / "plic.v"], toplevel="plic", test_module="atsoc.sim.tb.plic_tb",
-               testcase="bench_latency", extra_env=env, seed=1)
-    result["latency"] = json.loads((out_dir / "plic-latency.json").read_text())
-
+    result["latency"] = run_bench_testcase(out_dir, "plic-default", "plic", PLIC(cfg), config_to_env(cfg),
+                                           "atsoc.sim.tb.plic_tb", "bench_latency")
     if synth:
-        from atsoc.scripts.ecp5 import synthesize
-
-        def one(sc):
-            sources, contexts = sc
-            c = PLICConfig(sources=sources, contexts=contexts)
-            work = out_dir / f"ecp5-plic-{sources}x{contexts}"
-            work.mkdir(parents=True, exist_ok=True)
-            v = work / "plic.v"
-            v.write_text(convert(PLIC(c), "plic"))
-            r = synthesize([v], "plic", workdir=work, freq_mhz=FMAX_GOAL_MHZ)
-            d = r.to_dict()
-            d["sources"], d["contexts"] = sources, contexts
-            return d
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            result["ecp5"] = list(pool.map(one, PLIC_SYNTH_CONFIGS))
+        result["ecp5"] = synthesize_configs(out_dir, "plic", {
+            f"{s}x{c}": PLIC(PLICConfig(sources=s, contexts=c)) for s, c in PLIC_SYNTH_CONFIGS})
+        for r, (s, c) in zip(result["ecp5"], PLIC_SYNTH_CONFIGS):
+            r["sources"], r["contexts"] = s, c
     return result
 
 

@@ -3,8 +3,6 @@ ECP5 resources/Fmax (block RAM for the queues) for the default and a large confi
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 FMAX_GOAL_MHZ = 125.0
@@ -16,47 +14,21 @@ def bench_atsintc(out_dir: Path, *, synth: bool = True) -> dict:
     from atsoc.hdl.atsintc.config import ATSINTCConfig
     from atsoc.hdl.plic.config import PLICConfig
     from atsoc.hdl.plic.plic import PLIC
-    from atsoc.hdl.toplevel import convert
-    from atsoc.sim.runner import run_cocotb
+    from atsoc.scripts.bench import run_bench_testcase, synthesize_configs
     from atsoc.sim.tb import atsintc_tb, plic_tb
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    cfg, pcfg = ATSINTCConfig(), PLICConfig()
     result = {"block": "atsintc"}
-    cfg = ATSINTCConfig()
-    work = out_dir / "atsintc-default"
-    work.mkdir(exist_ok=True)
-    (work / "atsintc.v").write_text(convert(ATSINTC(cfg), "atsintc"))
-    env = atsintc_tb.config_to_env(cfg)
-    env["ATSOC_BENCH_OUT"] = str(out_dir / "atsintc-latency.json")
-    run_cocotb(sources=[work / "atsintc.v"], toplevel="atsintc", test_module="atsoc.sim.tb.atsintc_tb",
-               testcase="bench_latency", extra_env=env, seed=1)
-    result["latency"] = json.loads((out_dir / "atsintc-latency.json").read_text())
-
-    pcfg = PLICConfig()
-    pwork = out_dir / "plic-wakeup"
-    pwork.mkdir(exist_ok=True)
-    (pwork / "plic.v").write_text(convert(PLIC(pcfg), "plic"))
-    env = plic_tb.config_to_env(pcfg)
-    env["ATSOC_BENCH_OUT"] = str(out_dir / "plic-wakeup.json")
-    run_cocotb(sources=[pwork / "plic.v"], toplevel="plic", test_module="atsoc.sim.tb.plic_tb",
-               testcase="bench_wakeup", extra_env=env, seed=1)
-    result["plic_path"] = json.loads((out_dir / "plic-wakeup.json").read_text())
-
+    result["latency"] = run_bench_testcase(out_dir, "atsintc-default", "atsintc", ATSINTC(cfg),
+                                           atsintc_tb.config_to_env(cfg), "atsoc.sim.tb.atsintc_tb",
+                                           "bench_latency")
+    result["plic_path"] = run_bench_testcase(out_dir, "plic-wakeup", "plic", PLIC(pcfg),
+                                             plic_tb.config_to_env(pcfg), "atsoc.sim.tb.plic_tb",
+                                             "bench_wakeup")
     if synth:
-        from atsoc.scripts.ecp5 import synthesize
-
-        def one(item):
-            name, kwargs = item
-            c = ATSINTCConfig(**kwargs)
-            w = out_dir / f"ecp5-atsintc-{c.processes}x{c.capacity}"
-            w.mkdir(parents=True, exist_ok=True)
-            (w / "atsintc.v").write_text(convert(ATSINTC(c), "atsintc"))
-            d = synthesize([w / "atsintc.v"], "atsintc", workdir=w, freq_mhz=FMAX_GOAL_MHZ).to_dict()
-            d["name"] = name
-            return d
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            result["ecp5"] = list(pool.map(one, SYNTH_CONFIGS.items()))
+        result["ecp5"] = synthesize_configs(out_dir, "atsintc", {
+            name: ATSINTC(ATSINTCConfig(**kwargs)) for name, kwargs in SYNTH_CONFIGS.items()})
     return result
 
 

@@ -12,7 +12,6 @@ import os
 import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 
 from atsoc.hdl.atsintc.config import ATSINTCConfig
@@ -20,10 +19,10 @@ from atsoc.hdl.atsintc.registers import ErrorCause
 from atsoc.sim.driver.mmio import BusError
 from atsoc.sim.driver.regs import atsintc as R
 from atsoc.sim.tb.axil_mmio import AxiLiteMmio
+from atsoc.sim.tb.clocking import CLOCK_NS, start_clock_and_reset
 
 
 ENV = "ATSOC_ATSINTC_CONFIG"
-CLOCK_NS = 8
 FULL = 0xFF
 
 
@@ -48,17 +47,8 @@ class Bench:
         self.lines = 0
 
     async def start(self):
-        dut = self.dut
-        cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
-        dut.irq_sources.value = 0
-        dut.s_axis_enq_tvalid.value = 0
-        dut.s_axis_enq_tdata.value = 0
-        dut.s_axis_enq_tdest.value = 0
-        dut.s_axis_enq_tuser.value = 0
-        dut.rst.value = 1
-        await ClockCycles(dut.clk, 2)
-        dut.rst.value = 0
-        await RisingEdge(dut.clk)
+        await start_clock_and_reset(self.dut, ["irq_sources", "s_axis_enq_tvalid", "s_axis_enq_tdata",
+                                               "s_axis_enq_tdest", "s_axis_enq_tuser"])
         return self
 
     async def rd(self, addr):

@@ -13,7 +13,6 @@ import os
 import random
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 
 from atsoc.hdl.plic.config import PLICConfig, ReservedPolicy
@@ -22,10 +21,10 @@ from atsoc.sim.driver.plic import PlicDriver
 from atsoc.sim.driver.regs import plic as R
 from atsoc.sim.model.plic import PLICModel
 from atsoc.sim.tb.axil_mmio import AxiLiteMmio
+from atsoc.sim.tb.clocking import CLOCK_NS, start_clock_and_reset
 
 
 ENV = "ATSOC_PLIC_CONFIG"
-CLOCK_NS = 8
 
 
 def config_to_env(config: PLICConfig) -> dict[str, str]:
@@ -57,13 +56,7 @@ class Bench:
         self.lines = 0
 
     async def start(self):
-        dut = self.dut
-        cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
-        dut.irq_sources.value = 0
-        dut.rst.value = 1
-        await ClockCycles(dut.clk, 2)
-        dut.rst.value = 0
-        await RisingEdge(dut.clk)
+        await start_clock_and_reset(self.dut, ["irq_sources"])
         return self
 
     async def set_lines(self, value):
