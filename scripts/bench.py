@@ -98,7 +98,12 @@ def _bench_atsintc(out_dir, *, synth=True):
     return bench_atsintc(out_dir, synth=synth)
 
 
-BENCHES = {"plic": bench_plic, "atsintc": _bench_atsintc, "eth": _bench_eth}
+def _bench_dma(out_dir, *, synth=True):
+    from atsoc.scripts.bench_dma import bench_dma
+    return bench_dma(out_dir, synth=synth)
+
+
+BENCHES = {"plic": bench_plic, "atsintc": _bench_atsintc, "eth": _bench_eth, "axi_dma": _bench_dma}
 
 
 def _renderer(name):
@@ -109,6 +114,9 @@ def _renderer(name):
     if name == "atsintc":
         from atsoc.scripts.bench_atsintc import render_atsintc
         return render_atsintc
+    if name == "axi_dma":
+        from atsoc.scripts.bench_dma import render_dma
+        return render_dma
     return None
 
 

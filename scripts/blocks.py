@@ -66,7 +66,14 @@ def _eth_mac():
     return Block("eth_mac", EthMACConfig, EthMAC, eth_mac_register_map, "atsoc.hdl.eth.registers")
 
 
-_FACTORIES = {"plic": _plic, "atsintc": _atsintc, "eth_mac": _eth_mac}
+def _axi_dma():
+    from atsoc.hdl.dma.axi_dma import AXIDMA
+    from atsoc.hdl.dma.config import AXIDMAConfig
+    from atsoc.hdl.dma.registers import dma_register_map
+    return Block("axi_dma", AXIDMAConfig, AXIDMA, dma_register_map, "atsoc.hdl.dma.registers")
+
+
+_FACTORIES = {"plic": _plic, "atsintc": _atsintc, "eth_mac": _eth_mac, "axi_dma": _axi_dma}
 BLOCKS = tuple(_FACTORIES)
 
 

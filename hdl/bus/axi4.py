@@ -3,7 +3,8 @@
 Flattened with :func:`atsoc.hdl.toplevel.verilog_ports`, a member ``m_axi`` gives ``m_axi_awaddr``
 and so on, which cocotbext-axi's ``AxiBus.from_prefix(dut, "m_axi")`` binds (AxiRam as memory).
 Optional signals that the blocks do not use (AWLOCK, AWQOS, AWREGION, user signals) are left out;
-cocotbext-axi treats them as absent.
+cocotbext-axi treats them as absent. It does need the ID signals (AxiRam fails without them), so
+use ``id_width=1`` (IDs driven to 0) for a port that cocotbext-axi binds to.
 """
 
 from amaranth.lib import wiring
@@ -30,7 +31,7 @@ class AXI4Signature(wiring.Signature):
     data_width : int
         32, 64, 128, ...
     id_width : int
-        0 leaves the ID signals out.
+        0 leaves the ID signals out (cocotbext-axi's AxiRam needs them: use at least 1 there).
     """
 
     def __init__(self, *, addr_width: int, data_width: int, id_width: int = 0):

@@ -1,0 +1,233 @@
+"""The AXI DMA top (Verilog module ``axi_dma``): PG021-compatible scatter-gather MM2S and S2MM.
+
+Structure (one concern per module):
+
+* :mod:`.regfile` - the PG021 register map behind an :class:`AXI4LiteBridge`;
+* :mod:`.channel` - the scatter-gather controller of each channel (fetch, checks, write-back,
+  tail, errors);
+* :mod:`.mm2s`, :mod:`.s2mm` - the data movers;
+* :mod:`.coalesce` - IRQThreshold / IRQDelay per channel;
+* :mod:`.axi_arbiter` - read requesters (MM2S fetch, S2MM fetch, MM2S data) and write
+  requesters (MM2S write-back, S2MM write-back, S2MM data) on the one AXI4 master.
+
+Soft reset (DMACR.Reset of either channel, PG021 "Reset"): both channels stop starting AXI
+transactions, the ones in flight complete (MM2S beats in flight are dropped, not sent on the
+stream), then everything except the AXI4-Lite bridge returns to its reset state in one cycle.
+"""
+
+from amaranth.hdl import Module, ResetInserter, Signal
+from amaranth.lib import fifo, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus.axi4 import AXI4Signature
+from ..bus.axi_lite import AXI4LiteBridge, AXI4LiteSignature, RegisterPortSignature
+from ..bus.axi_stream import AXIStreamSignature
+from .axi_arbiter import ID_WIDTH, AXIReadArbiter, AXIWriteArbiter
+from .channel import ChannelController
+from .coalesce import InterruptCoalescer
+from .config import AXIDMAConfig
+from .mm2s import MM2SDataMover
+from .regfile import DMARegisterFile
+from .registers import dma_register_map
+from .s2mm import S2MMDataMover
+
+
+__all__ = ["AXIDMA", "DMAEngine"]
+
+TOKEN_FIFO_DEPTH = 16
+
+
+class DMAEngine(wiring.Component):
+    """Everything of the DMA that the soft reset resets (all but the AXI4-Lite bridge).
+
+    Parameters
+    ----------
+    config : AXIDMAConfig
+
+    Attributes
+    ----------
+    reg : In(RegisterPortSignature)
+    m_axi, m_axis_mm2s, s_axis_s2mm, s_axis_s2mm_sts, m_axis_token, mm2s_irq, s2mm_irq
+        As :class:`AXIDMA`.
+    stop : In(1)
+        Soft reset pending.
+    resetting : In(1)
+    reset_request : Out(1)
+    quiescent : Out(1)
+        Both channels halted and no AXI transaction in flight.
+    """
+
+    def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
+        self.config = config
+        self.regmap = dma_register_map(config)
+        aw, dw = config.ADDR_WIDTH, config.data_width
+        super().__init__({
+            "reg": In(RegisterPortSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
+            "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
+            "m_axis_mm2s": Out(AXIStreamSignature(data_width=dw)),
+            "s_axis_s2mm": In(AXIStreamSignature(data_width=dw)),
+            "s_axis_s2mm_sts": In(AXIStreamSignature(data_width=32, keep=False)),
+            "m_axis_token": Out(AXIStreamSignature(data_width=64, keep=False)),
+            "mm2s_irq": Out(1), "s2mm_irq": Out(1),
+            "stop": In(1), "resetting": In(1), "reset_request": Out(1), "quiescent": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        aw, dw = cfg.ADDR_WIDTH, cfg.data_width
+
+        m.submodules.regs = regs = DMARegisterFile(self.regmap)
+        wiring.connect(m, wiring.flipped(self.reg), regs.port)
+        m.d.comb += [self.reset_request.eq(regs.reset_request), regs.resetting.eq(self.resetting)]
+
+        m.submodules.rd_arbiter = rarb = AXIReadArbiter(
+            3, addr_width=aw, data_width=dw, max_outstanding=cfg.max_reads_outstanding)
+        m.submodules.wr_arbiter = warb = AXIWriteArbiter(3, addr_width=aw, data_width=dw)
+        for name, member in self.m_axi.signature.members.items():
+            if name.startswith(("ar", "r")):
+                src = rarb.axi
+            else:
+                src = warb.axi
+            if member.flow == Out:
+                m.d.comb += getattr(self.m_axi, name).eq(getattr(src, name))
+            else:
+                m.d.comb += getattr(src, name).eq(getattr(self.m_axi, name))
+
+        m.submodules.mm2s = mm2s = ChannelController(s2mm=False, addr_width=aw, data_width=dw)
+        m.submodules.s2mm = s2mm = ChannelController(s2mm=True, addr_width=aw, data_width=dw,
+                                                     status_stream=cfg.status_stream)
+        m.submodules.mm2s_mover = mm2s_mv = MM2SDataMover(
+            addr_width=aw, data_width=dw, max_burst_beats=cfg.max_burst_beats,
+            max_outstanding=cfg.max_reads_outstanding)
+        m.submodules.s2mm_mover = s2mm_mv = S2MMDataMover(
+            addr_width=aw, data_width=dw, max_burst_beats=cfg.max_burst_beats,
+            fifo_depth=cfg.s2mm_fifo_depth)
+
+        # Requester order is priority order: descriptor traffic first (short, and it is what
+        # keeps the data moving), data last.
+        wiring.connect(m, mm2s.rd, rarb.req0)
+        wiring.connect(m, s2mm.rd, rarb.req1)
+        wiring.connect(m, mm2s_mv.rd, rarb.req2)
+        wiring.connect(m, mm2s.wr, warb.req0)
+        wiring.connect(m, s2mm.wr, warb.req1)
+        wiring.connect(m, s2mm_mv.wr, warb.req2)
+        # The channels have no data path of the other direction.
+        m.d.comb += [mm2s.sts.tvalid.eq(0)]
+        wiring.connect(m, wiring.flipped(self.s_axis_s2mm_sts), s2mm.sts)
+        wiring.connect(m, mm2s_mv.stream, wiring.flipped(self.m_axis_mm2s))
+        wiring.connect(m, wiring.flipped(self.s_axis_s2mm), s2mm_mv.stream)
+
+        for ch, mv in ((mm2s, mm2s_mv), (s2mm, s2mm_mv)):
+            m.d.comb += [
+                mv.cmd_addr.eq(ch.cmd_addr), mv.cmd_length.eq(ch.cmd_length),
+                mv.cmd_valid.eq(ch.cmd_valid), ch.cmd_ready.eq(mv.cmd_ready),
+                ch.done.eq(mv.done), ch.done_resp.eq(mv.done_resp),
+                ch.mover_busy.eq(mv.busy), mv.flush.eq(self.stop), ch.stop.eq(self.stop),
+            ]
+        m.d.comb += [
+            mm2s_mv.cmd_eof.eq(mm2s.cmd_eof), mm2s_mv.cmd_keyhole.eq(mm2s.cmd_keyhole),
+            mm2s.done_bytes.eq(0), mm2s.done_eof.eq(0), mm2s.mover_started.eq(1),
+            s2mm.done_bytes.eq(s2mm_mv.done_bytes), s2mm.done_eof.eq(s2mm_mv.done_eof),
+            s2mm.mover_started.eq(s2mm_mv.started), s2mm_mv.cancel.eq(s2mm.cancel),
+            s2mm_mv.accept.eq(~s2mm.halted & ~self.stop),
+        ]
+
+        for name, ch in (("mm2s", mm2s), ("s2mm", s2mm)):
+            r = getattr(regs, name)
+            m.submodules[f"{name}_coalescer"] = co = InterruptCoalescer()
+            m.d.comb += [
+                ch.rs.eq(r.rs), ch.cyclic.eq(r.cyclic), ch.keyhole.eq(r.keyhole),
+                ch.curdesc_sw.eq(r.curdesc_sw), ch.curdesc_we.eq(r.curdesc_we),
+                ch.tail.eq(r.tail), ch.tail_we.eq(r.tail_we),
+                r.curdesc.eq(ch.curdesc), r.halted.eq(ch.halted), r.idle.eq(ch.idle),
+                r.errors.eq(ch.errors), r.error.eq(ch.error),
+                co.threshold.eq(r.irq_threshold), co.delay.eq(r.irq_delay),
+                co.threshold_we.eq(r.threshold_we), co.packet_done.eq(ch.packet_done),
+                r.ioc.eq(co.ioc), r.dly.eq(co.dly),
+                r.threshold_count.eq(co.threshold_count), r.delay_count.eq(co.delay_count),
+            ]
+        m.d.comb += [self.mm2s_irq.eq(regs.mm2s.irq), self.s2mm_irq.eq(regs.s2mm.irq)]
+
+        # Completion tokens: completed descriptor address | 1 (both channels; MM2S first when
+        # both complete in the same cycle, the S2MM one follows a cycle later).
+        if cfg.completion_tokens:
+            m.submodules.tokens = tq = fifo.SyncFIFOBuffered(width=64, depth=TOKEN_FIFO_DEPTH)
+            held, held_addr = Signal(), Signal(aw)
+            with m.If(s2mm.completed):
+                m.d.sync += [held.eq(1), held_addr.eq(s2mm.completed_addr)]
+            with m.If(mm2s.completed):
+                m.d.comb += [tq.w_en.eq(1), tq.w_data.eq(mm2s.completed_addr | 1)]
+            with m.Elif(held):
+                m.d.comb += [tq.w_en.eq(1), tq.w_data.eq(held_addr | 1)]
+                with m.If(~s2mm.completed):
+                    m.d.sync += held.eq(0)
+            m.d.comb += [
+                self.m_axis_token.tdata.eq(tq.r_data), self.m_axis_token.tvalid.eq(tq.r_rdy),
+                self.m_axis_token.tlast.eq(1), tq.r_en.eq(self.m_axis_token.tready),
+            ]
+
+        m.d.comb += self.quiescent.eq(mm2s.halted & s2mm.halted & rarb.idle & warb.idle
+                                      & ~mm2s_mv.busy & ~s2mm_mv.busy)
+        return m
+
+
+class AXIDMA(wiring.Component):
+    """PG021-compatible AXI DMA with scatter-gather MM2S and S2MM channels.
+
+    Parameters
+    ----------
+    config : AXIDMAConfig
+
+    Attributes
+    ----------
+    s_axil : In(AXI4LiteSignature), 12-bit address, 32-bit data: the registers.
+    m_axi : Out(AXI4Signature), 32-bit address, ``data_width`` data, no IDs.
+    m_axis_mm2s : Out(AXIStreamSignature), TDATA/TKEEP/TLAST.
+    s_axis_s2mm : In(AXIStreamSignature), TDATA/TKEEP/TLAST.
+    s_axis_s2mm_sts : In(AXIStreamSignature), 32-bit TDATA: one beat per received frame, frame
+        length in [15:0] (copied whole into APP4 of the frame's last descriptor), TLAST=1.
+    m_axis_token : Out(AXIStreamSignature), 64-bit TDATA: completed descriptor address | 1.
+    mm2s_irq, s2mm_irq : Out(1)
+    """
+
+    def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
+        self.config = config
+        self.regmap = dma_register_map(config)
+        aw, dw = config.ADDR_WIDTH, config.data_width
+        super().__init__({
+            "s_axil": In(AXI4LiteSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
+            "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
+            "m_axis_mm2s": Out(AXIStreamSignature(data_width=dw)),
+            "s_axis_s2mm": In(AXIStreamSignature(data_width=dw)),
+            "s_axis_s2mm_sts": In(AXIStreamSignature(data_width=32, keep=False)),
+            "m_axis_token": Out(AXIStreamSignature(data_width=64, keep=False)),
+            "mm2s_irq": Out(1), "s2mm_irq": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.bridge = bridge = AXI4LiteBridge(
+            addr_width=self.config.REG_ADDR_WIDTH, data_width=32,
+            read_latency=DMARegisterFile.READ_LATENCY)
+        wiring.connect(m, wiring.flipped(self.s_axil), bridge.axi)
+
+        resetting = Signal()
+        soft_reset = Signal()
+        engine = DMAEngine(self.config)
+        m.submodules.engine = ResetInserter({"sync": soft_reset})(engine)
+        wiring.connect(m, bridge.reg, engine.reg)
+        for name in ("m_axi", "m_axis_mm2s", "s_axis_s2mm", "s_axis_s2mm_sts", "m_axis_token"):
+            ours, theirs = getattr(self, name), getattr(engine, name)
+            for mname, member in ours.signature.members.items():
+                a, b = getattr(ours, mname), getattr(theirs, mname)
+                outward = (member.flow == Out)
+                m.d.comb += (a.eq(b) if outward else b.eq(a))
+        m.d.comb += [self.mm2s_irq.eq(engine.mm2s_irq), self.s2mm_irq.eq(engine.s2mm_irq),
+                     engine.stop.eq(resetting), engine.resetting.eq(resetting),
+                     soft_reset.eq(resetting & engine.quiescent)]
+        with m.If(engine.reset_request):
+            m.d.sync += resetting.eq(1)
+        with m.If(soft_reset):
+            m.d.sync += resetting.eq(0)
+        return m

@@ -1,0 +1,294 @@
+"""Scatter-gather controller of one channel: descriptor fetch, checks, hand-off to the data
+mover, status write-back, ring progress (TAILDESC) and error halting.
+
+PG021 v7.1 behaviour, with the choices of dma_eth.md ("DMA behaviour that drivers rely on"):
+
+* **Start and tail.** RS=1 leaves Halted. Every TAILDESC write while not halted marks work
+  pending; an idle channel with work pending fetches the next descriptor: CURDESC itself after
+  a CURDESC write (fresh start), else the NXTDESC of the last descriptor processed. After each
+  descriptor the channel compares its address with TAILDESC (inclusive tail): equal -> idle,
+  else it fetches NXTDESC. A tail write while busy only moves that pause point; while halted it
+  is ignored (the register file does not even store it). One refinement: when TAILDESC was
+  written since the current descriptor was fetched and names that descriptor, the write
+  submitted a whole ring (the same value as the previous tail), so the channel goes round once
+  more, as it does when the same write reaches it idle.
+* **Checks** (PG021 DMASR): a fetched descriptor with Cmplt set and Cyclic off -> SGIntErr;
+  length 0 -> DMAIntErr (STATUS written back with DMAIntErr set).
+* **Write-back.** STATUS at +0x1C ([25:0] bytes, RXEOF/RXSOF for S2MM, error bits, Cmplt when
+  no error) and, on the last descriptor of an S2MM frame, APP4 at +0x30 (APP0-3 are covered by
+  beats with WSTRB 0, so they are not modified). The B response is awaited before anything is
+  counted: IOC (through the coalescer) comes after B (dma_eth.md).
+* **Errors.** SLVERR/DECERR on the fetch -> SGSlvErr/SGDecErr, on the write-back -> the same,
+  on data -> DMASlvErr/DMADecErr (after the descriptor's write-back). The channel sets its
+  sticky error bit, pulses ``error`` (the register file clears RS of both channels and sets
+  Err_Irq) and halts; CURDESC stays at the failing descriptor.
+* **Stopping.** With RS low (software, or an error in the other channel) the channel finishes
+  the descriptor in progress (an S2MM descriptor that has not received any beat is given up)
+  and halts. With ``stop`` (soft reset pending) it starts no new AXI transaction and waits for
+  its data mover to drain.
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus.axi_stream import AXIStreamSignature
+from .axi_arbiter import ReadRequestSignature, WriteRequestSignature
+from .descriptor import APP4_OFFSET, FETCH_BYTES, STATUS_OFFSET, DescriptorLayout, StatusLayout
+
+
+__all__ = ["ChannelController", "ErrorLayout"]
+
+
+class ErrorLayout(data.Struct):
+    """The sticky error bits of DMASR, in DMASR order (bits 4-6, 8-10)."""
+    dma_int: 1
+    dma_slv: 1
+    dma_dec: 1
+    sg_int: 1
+    sg_slv: 1
+    sg_dec: 1
+
+
+SLVERR, DECERR = 0b10, 0b11
+
+
+class ChannelController(wiring.Component):
+    """The scatter-gather state machine of one channel.
+
+    Parameters
+    ----------
+    s2mm : bool
+        S2MM (stream to memory) when true, MM2S otherwise.
+    addr_width, data_width : int
+    status_stream : bool
+        S2MM: take APP4 from the status stream.
+
+    Attributes
+    ----------
+    rs, cyclic, keyhole, stop : In(1)
+        DMACR.RS, Cyclic, Keyhole; ``stop``: soft reset pending.
+    curdesc_sw, curdesc_we : In
+        A CURDESC write (applied only while halted).
+    tail, tail_we : In
+        TAILDESC and the pulse of a write of it (register already updated).
+    curdesc : Out(32)
+    halted, idle : Out(1)
+    errors : Out(ErrorLayout)
+        Sticky error bits.
+    error : Out(1)
+        Pulse: an error halted the channel.
+    packet_done : Out(1)
+        Pulse: the last descriptor of a packet was written back and acknowledged.
+    completed, completed_addr : Out
+        Pulse and address of every descriptor completed without error (completion tokens).
+    rd, wr : Out(Read/WriteRequestSignature)
+        Descriptor fetch; status write-back.
+    cmd_* / done_* / cancel / mover_busy / mover_started
+        The data mover's command and result (see the movers).
+    sts : In(AXIStreamSignature(32))
+        S2MM status stream (frame length in [15:0], one beat per frame).
+    """
+
+    def __init__(self, *, s2mm, addr_width, data_width, status_stream=True):
+        self._s2mm = s2mm
+        self._aw, self._dw = addr_width, data_width
+        self._sts = status_stream and s2mm
+        super().__init__({
+            "rs": In(1), "cyclic": In(1), "keyhole": In(1), "stop": In(1),
+            "curdesc_sw": In(addr_width), "curdesc_we": In(1),
+            "tail": In(addr_width), "tail_we": In(1),
+            "curdesc": Out(addr_width), "halted": Out(1), "idle": Out(1),
+            "errors": Out(ErrorLayout), "error": Out(1), "packet_done": Out(1),
+            "completed": Out(1), "completed_addr": Out(addr_width),
+            "rd": Out(ReadRequestSignature(addr_width=addr_width, data_width=data_width)),
+            "wr": Out(WriteRequestSignature(addr_width=addr_width, data_width=data_width)),
+            "cmd_addr": Out(addr_width), "cmd_length": Out(26), "cmd_eof": Out(1),
+            "cmd_keyhole": Out(1), "cmd_valid": Out(1), "cmd_ready": In(1),
+            "done": In(1), "done_bytes": In(26), "done_eof": In(1), "done_resp": In(2),
+            "cancel": Out(1), "mover_busy": In(1), "mover_started": In(1),
+            "sts": In(AXIStreamSignature(data_width=32, keep=False)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        dw, bw = self._dw, self._dw // 8
+        rd, wr = self.rd, self.wr
+
+        nxt = Signal(self._aw)                  # next descriptor to fetch
+        pending = Signal()                      # a tail write since the last fetch
+        desc_raw = Signal(FETCH_BYTES * 8)
+        desc = DescriptorLayout(desc_raw)
+        fetch_err = Signal(2)
+        err_kind = Signal(ErrorLayout)          # the error to raise after the write-back
+        in_frame = Signal()                     # S2MM: a frame continues in this descriptor
+        frame_bytes = Signal(26)
+        status = Signal(StatusLayout)
+        app4 = Signal(32)
+        eof = Signal()
+        wb_beat = Signal(range(8))
+        stopping = ~self.rs | self.stop
+
+        m.d.sync += [self.error.eq(0), self.packet_done.eq(0), self.completed.eq(0)]
+        m.d.comb += self.cmd_keyhole.eq(self.keyhole)
+        with m.If(self.tail_we):
+            m.d.sync += pending.eq(1)
+
+        # Write-back beats: STATUS at +0x1C and, with APP4, every word up to +0x30 (WSTRB 0
+        # on APP0-APP3). Computed per beat index at elaboration.
+        wb_first = STATUS_OFFSET & ~(bw - 1)
+        app_beats = (APP4_OFFSET + 4 - wb_first + bw - 1) // bw
+        with_app = Signal()
+        m.d.comb += [
+            wr.w_last.eq(Mux(with_app, wb_beat == app_beats - 1, 1)),
+        ]
+        with m.Switch(wb_beat):
+            for k in range(app_beats):
+                with m.Case(k):
+                    lanes_d, lanes_s = [], []
+                    for j in range(bw // 4):
+                        off = wb_first + k * bw + 4 * j
+                        if off == STATUS_OFFSET:
+                            lanes_d.append(status.as_value()); lanes_s.append(Const(0xF, 4))
+                        elif off == APP4_OFFSET:
+                            lanes_d.append(app4); lanes_s.append(Const(0xF, 4))
+                        else:
+                            lanes_d.append(Const(0, 32)); lanes_s.append(Const(0, 4))
+                    m.d.comb += [wr.w_data.eq(Cat(*lanes_d)), wr.w_strb.eq(Cat(*lanes_s))]
+
+        def start_fetch(addr):
+            m.d.sync += [rd.ar_valid.eq(1), rd.ar_addr.eq(addr), rd.ar_len.eq(FETCH_BYTES // bw - 1),
+                         self.curdesc.eq(addr), fetch_err.eq(0), pending.eq(self.tail_we)]
+            m.next = "FETCH"
+
+        def raise_error(kind):
+            m.d.sync += [self.errors.eq(self.errors.as_value() | kind), self.error.eq(1)]
+            m.next = "HALTED"
+
+        def start_writeback(app):
+            m.d.sync += [wr.aw_valid.eq(1), wr.aw_addr.eq(self.curdesc + wb_first),
+                         wr.aw_len.eq(Mux(app, app_beats - 1, 0)), wb_beat.eq(0), with_app.eq(app)]
+            m.next = "WB_AW"
+
+        with m.FSM():
+            with m.State("HALTED"):
+                m.d.comb += self.halted.eq(1)
+                m.d.sync += pending.eq(0)
+                with m.If(self.curdesc_we):
+                    m.d.sync += [self.curdesc.eq(self.curdesc_sw), nxt.eq(self.curdesc_sw)]
+                with m.If(self.rs & ~self.stop & (self.errors.as_value() == 0)):
+                    m.next = "IDLE"
+
+            with m.State("IDLE"):
+                m.d.comb += self.idle.eq(1)
+                with m.If(stopping):
+                    m.next = "HALTED"
+                with m.Elif(pending):
+                    start_fetch(nxt)
+
+            with m.State("FETCH"):
+                m.d.comb += rd.r_ready.eq(1)
+                with m.If(rd.ar_ready):
+                    m.d.sync += rd.ar_valid.eq(0)
+                with m.If(rd.r_valid):
+                    m.d.sync += desc_raw.eq(Cat(desc_raw[dw:], rd.r_data))
+                    with m.If((fetch_err == 0) & (rd.r_resp != 0)):
+                        m.d.sync += fetch_err.eq(rd.r_resp)
+                    with m.If(rd.r_last):
+                        resp = Mux(fetch_err != 0, fetch_err, rd.r_resp)
+                        with m.If(resp == SLVERR):
+                            raise_error(ErrorLayout.const({"sg_slv": 1}).as_value())
+                        with m.Elif(resp == DECERR):
+                            raise_error(ErrorLayout.const({"sg_dec": 1}).as_value())
+                        with m.Else():
+                            m.next = "CHECK"
+
+            with m.State("CHECK"):
+                m.d.sync += [err_kind.eq(0), app4.eq(0)]
+                with m.If(stopping):
+                    m.next = "HALTED"
+                with m.Elif(desc.status.cmplt & ~self.cyclic):
+                    raise_error(ErrorLayout.const({"sg_int": 1}).as_value())
+                with m.Elif(desc.control.length == 0):
+                    m.d.sync += [status.eq(0), status.int_err.eq(1),
+                                 err_kind.eq(ErrorLayout.const({"dma_int": 1})), eof.eq(0)]
+                    start_writeback(0)
+                with m.Else():
+                    m.next = "CMD"
+
+            with m.State("CMD"):
+                m.d.comb += [self.cmd_valid.eq(1), self.cmd_addr.eq(desc.buffer),
+                             self.cmd_length.eq(desc.control.length), self.cmd_eof.eq(desc.control.txeof)]
+                with m.If(self.cmd_ready):
+                    m.next = "XFER"
+
+            with m.State("XFER"):
+                if self._s2mm:
+                    m.d.comb += self.cancel.eq(stopping)
+                done_eof = self.done_eof if self._s2mm else desc.control.txeof
+                with m.If(self.done):
+                    slv, dec = self.done_resp == SLVERR, self.done_resp == DECERR
+                    m.d.sync += [
+                        status.transferred.eq(self.done_bytes if self._s2mm else desc.control.length),
+                        status.rxeof.eq(done_eof if self._s2mm else 0),
+                        status.rxsof.eq(~in_frame if self._s2mm else 0),
+                        status.int_err.eq(0), status.slv_err.eq(slv), status.dec_err.eq(dec),
+                        status.cmplt.eq(~slv & ~dec),
+                        err_kind.eq(Cat(Const(0, 1), slv, dec)),
+                        eof.eq(done_eof),
+                        frame_bytes.eq(frame_bytes + self.done_bytes),
+                    ]
+                    if self._s2mm and not self._sts:
+                        m.d.sync += app4.eq(frame_bytes + self.done_bytes)
+                    if self._sts:
+                        with m.If(done_eof):
+                            m.next = "WB_STS"
+                        with m.Else():
+                            start_writeback(0)
+                    else:
+                        start_writeback(done_eof & self._s2mm)
+                with m.Elif(~self.mover_busy & (self.stop | (stopping & ~self.mover_started)) & ~self.cmd_valid):
+                    m.next = "HALTED"
+
+            with m.State("WB_STS"):
+                m.d.comb += self.sts.tready.eq(1)
+                with m.If(self.sts.tvalid):
+                    m.d.sync += app4.eq(self.sts.tdata)
+                    start_writeback(1)
+
+            with m.State("WB_AW"):
+                with m.If(wr.aw_ready):
+                    m.d.sync += wr.aw_valid.eq(0)
+                    m.next = "WB_W"
+
+            with m.State("WB_W"):
+                m.d.comb += wr.w_valid.eq(1)
+                with m.If(wr.w_ready):
+                    m.d.sync += wb_beat.eq(wb_beat + 1)
+                    with m.If(wr.w_last):
+                        m.next = "WB_B"
+
+            with m.State("WB_B"):
+                m.d.comb += wr.b_ready.eq(1)
+                with m.If(wr.b_valid):
+                    with m.If(wr.b_resp == SLVERR):
+                        raise_error(ErrorLayout.const({"sg_slv": 1}).as_value())
+                    with m.Elif(wr.b_resp == DECERR):
+                        raise_error(ErrorLayout.const({"sg_dec": 1}).as_value())
+                    with m.Elif(err_kind.as_value() != 0):
+                        raise_error(err_kind.as_value())
+                    with m.Else():
+                        m.d.sync += [nxt.eq(desc.nxtdesc & ~Const(0x3F, self._aw)),
+                                     self.packet_done.eq(eof), in_frame.eq(~eof & self._s2mm),
+                                     self.completed.eq(1), self.completed_addr.eq(self.curdesc)]
+                        with m.If(eof):
+                            m.d.sync += frame_bytes.eq(0)
+                        # A tail write since this descriptor was fetched that names it again
+                        # submitted a whole ring: go round once more (see the module doc).
+                        with m.If((self.curdesc == self.tail) & ~pending & ~self.tail_we):
+                            m.next = "IDLE"
+                        with m.Elif(stopping):
+                            m.next = "HALTED"
+                        with m.Else():
+                            start_fetch(desc.nxtdesc & ~Const(0x3F, self._aw))
+        return m

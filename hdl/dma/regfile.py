@@ -1,0 +1,160 @@
+"""The register file of the DMA: the PG021 map of :mod:`.registers` behind the AXI4-Lite port.
+
+DMASR is a generated :class:`~atsoc.hdl.bus.regbank.RegisterBank` (R fields driven by the
+channels, IOC_Irq/Dly_Irq/Err_Irq as RW1C). DMACR, CURDESC and TAILDESC have behaviour a plain
+RW field cannot express, so they are implemented here on a :class:`RegisterDecoder` of the same
+map (the pattern of RegisterBank's docstring; their read data is ORed with the bank's):
+
+* DMACR.RS is cleared by hardware on any error (both channels); a write of 1 is ignored while
+  the channel has an error bit set. IRQThreshold: writing 0 stores 1, and a write of that byte
+  reloads the threshold counter. Reset (bit 2) of either channel requests the soft reset of
+  both and reads 1 until it is done. Bit 1 reads 1.
+* CURDESC is written only while the channel is halted (PG021); otherwise the hardware's value.
+* TAILDESC is stored only when the channel is not halted ("halted: no effect"); the channel
+  gets a pulse one cycle after the write, when the register already holds the new value.
+
+Interrupt outputs are registered: ``irq = |(DMASR[14:12] & DMACR[14:12])``.
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus.axi_lite import RegisterPortSignature
+from ..bus.regbank import RegisterBank
+from ..bus.regmap import RegisterDecoder
+from .channel import ErrorLayout
+from .registers import CHANNELS
+
+
+__all__ = ["DMARegisterFile", "ChannelRegsSignature"]
+
+
+class ChannelRegsSignature(wiring.Signature):
+    """What the register file gives one channel (``Out``) and takes from it (``In``)."""
+
+    def __init__(self, addr_width=32):
+        super().__init__({
+            "rs": Out(1), "cyclic": Out(1), "keyhole": Out(1),
+            "irq_threshold": Out(8, init=1), "irq_delay": Out(8), "threshold_we": Out(1),
+            "curdesc_sw": Out(addr_width), "curdesc_we": Out(1),
+            "tail": Out(addr_width), "tail_we": Out(1),
+            "curdesc": In(addr_width), "halted": In(1, init=1), "idle": In(1),
+            "errors": In(ErrorLayout), "error": In(1),
+            "ioc": In(1), "dly": In(1),
+            "threshold_count": In(8, init=1), "delay_count": In(8),
+            "irq": Out(1),
+        })
+
+
+class DMARegisterFile(wiring.Component):
+    """Registers of both channels.
+
+    Parameters
+    ----------
+    regmap : RegisterMap
+        :func:`~.registers.dma_register_map`.
+
+    Attributes
+    ----------
+    port : In(RegisterPortSignature), read latency 1.
+    mm2s, s2mm : Out(ChannelRegsSignature)
+    reset_request : Out(1)
+        Pulse: a 1 was written to DMACR.Reset of either channel.
+    resetting : In(1)
+        The soft reset is in progress (DMACR.Reset reads 1).
+    """
+
+    READ_LATENCY = 1
+
+    def __init__(self, regmap):
+        self._regmap = regmap
+        super().__init__({
+            "port": In(RegisterPortSignature(addr_width=regmap.addr_width, data_width=32)),
+            "mm2s": Out(ChannelRegsSignature()), "s2mm": Out(ChannelRegsSignature()),
+            "reset_request": Out(1), "resetting": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        rm, port = self._regmap, self.port
+        m.submodules.bank = bank = RegisterBank(
+            rm, registers=[f"{c}_dmasr" for c in CHANNELS], read_latency=self.READ_LATENCY)
+        for name in ("addr", "w_addr", "r_addr", "w_stb", "w_data", "w_strb", "r_stb"):
+            m.d.comb += getattr(bank.port, name).eq(getattr(port, name))
+        m.submodules.w_decoder = wdec = RegisterDecoder(rm)
+        m.submodules.r_decoder = rdec = RegisterDecoder(rm)
+        m.d.comb += [wdec.addr.eq(port.w_addr), rdec.addr.eq(port.r_addr)]
+
+        wmask = Signal(32)
+        m.d.comb += wmask.eq(Cat(port.w_strb[i].replicate(8) for i in range(4)))
+
+        def merged(old, new):
+            return (old & ~wmask) | (new & wmask)
+
+        read_custom = Signal(32)
+        m.d.sync += self.reset_request.eq(0)
+        for ch in CHANNELS:
+            c = getattr(self, ch)
+            cr = rm[f"{ch}_dmacr"]
+            dmacr = Signal(32, init=cr.reset & ~cr.field("one").mask, name=f"{ch}_dmacr")
+            dmacr_rd = Signal(32, name=f"{ch}_dmacr_rd")
+            m.d.comb += dmacr_rd.eq(dmacr | cr.field("one").mask |
+                                    Mux(self.resetting, cr.field("reset").mask, 0))
+            tail = Signal(32, name=f"{ch}_taildesc")
+            m.d.sync += [c.threshold_we.eq(0), c.tail_we.eq(0)]
+            f = cr.field
+            m.d.comb += [
+                c.rs.eq(dmacr[f("rs").offset]), c.cyclic.eq(dmacr[f("cyclic").offset]),
+                c.keyhole.eq(dmacr[f("keyhole").offset]),
+                c.irq_threshold.eq(dmacr[16:24]), c.irq_delay.eq(dmacr[24:32]),
+                c.tail.eq(tail), c.curdesc_sw.eq(merged(c.curdesc, port.w_data) & ~0x3F),
+            ]
+            has_err = c.errors.as_value() != 0
+            with m.If(port.w_stb & wdec.hit[f"{ch}_dmacr"]):
+                new = Signal(32, name=f"{ch}_dmacr_new")
+                m.d.comb += new.eq(merged(dmacr, port.w_data))
+                keep = (f("rs").mask | f("keyhole").mask | f("cyclic").mask | f("ioc_irqen").mask
+                        | f("dly_irqen").mask | f("err_irqen").mask | f("irq_delay").mask)
+                thr = Mux(new[16:24] == 0, 1, new[16:24])
+                m.d.sync += dmacr.eq((new & keep) | (thr << 16))
+                with m.If(has_err | c.error):
+                    m.d.sync += dmacr[0].eq(0)
+                with m.If(port.w_strb[2]):
+                    m.d.sync += c.threshold_we.eq(1)
+                with m.If(port.w_strb[0] & port.w_data[f("reset").offset]):
+                    m.d.sync += self.reset_request.eq(1)
+            with m.If(self.mm2s.error | self.s2mm.error):
+                m.d.sync += dmacr[0].eq(0)
+            with m.If(port.w_stb & wdec.hit[f"{ch}_curdesc"] & c.halted):
+                m.d.comb += c.curdesc_we.eq(1)
+            with m.If(port.w_stb & wdec.hit[f"{ch}_taildesc"] & ~c.halted):
+                m.d.sync += [tail.eq(merged(tail, port.w_data) & ~0x3F), c.tail_we.eq(1)]
+
+            with m.If(rdec.hit[f"{ch}_dmacr"]):
+                m.d.comb += read_custom.eq(dmacr_rd)
+            with m.If(rdec.hit[f"{ch}_curdesc"]):
+                m.d.comb += read_custom.eq(c.curdesc)
+            with m.If(rdec.hit[f"{ch}_taildesc"]):
+                m.d.comb += read_custom.eq(tail)
+
+            sr = getattr(bank.fields, f"{ch}_dmasr")
+            e = c.errors
+            m.d.comb += [
+                sr.halted.r_data.eq(c.halted), sr.idle.r_data.eq(c.idle), sr.sgincld.r_data.eq(1),
+                sr.dma_int_err.r_data.eq(e.dma_int), sr.dma_slv_err.r_data.eq(e.dma_slv),
+                sr.dma_dec_err.r_data.eq(e.dma_dec), sr.sg_int_err.r_data.eq(e.sg_int),
+                sr.sg_slv_err.r_data.eq(e.sg_slv), sr.sg_dec_err.r_data.eq(e.sg_dec),
+                sr.ioc_irq.set.eq(c.ioc), sr.dly_irq.set.eq(c.dly), sr.err_irq.set.eq(c.error),
+                sr.irq_threshold_sts.r_data.eq(c.threshold_count),
+                sr.irq_delay_sts.r_data.eq(c.delay_count),
+            ]
+            m.d.sync += c.irq.eq((sr.ioc_irq.data & dmacr[12]) | (sr.dly_irq.data & dmacr[13])
+                                 | (sr.err_irq.data & dmacr[14]))
+
+        r_custom = Signal(32)
+        with m.If(port.r_stb):
+            m.d.sync += r_custom.eq(read_custom)
+        m.d.comb += [port.r_data.eq(bank.port.r_data | r_custom), port.r_err.eq(0),
+                     port.w_err.eq(0)]
+        return m

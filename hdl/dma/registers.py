@@ -1,0 +1,96 @@
+"""The AXI DMA register map (PG021 v7.1, "Register Space", scatter-gather mode), the one source of
+truth for the RTL decoder, the driver constants, the C header and docs/registers/axi_dma.md.
+
+S2MM registers are the MM2S ones plus 0x30. In 32-bit address mode the *_MSB registers are not
+part of the map: they read 0 and ignore writes, which is what Linux's axienet probe (write all
+ones to CURDESC_MSB, read back) uses to detect 32-bit addressing.
+"""
+
+from ..bus.regmap import Access, Field, Register, RegisterMap
+from .config import AXIDMAConfig
+
+
+__all__ = ["dma_register_map", "CHANNELS", "S2MM_OFFSET"]
+
+#: Channel prefixes in register names, and the offset of the S2MM copy of the map.
+CHANNELS = ("mm2s", "s2mm")
+S2MM_OFFSET = 0x30
+
+
+def _dmacr(ch):
+    return [
+        Field("rs", 0, 1, Access.RW, doc="Run/Stop. 1 runs the channel; 0 halts it after the "
+              "descriptor in progress (DMASR.Halted shows when it stopped). Cleared by hardware on "
+              "any error of either channel; a write of 1 is ignored while this channel has an "
+              "error bit set (only Reset recovers)."),
+        Field("one", 1, 1, Access.R, reset=1, doc="Reserved, reads 1 (PG021)."),
+        Field("reset", 2, 1, Access.RW, doc="Soft reset of both channels: writing 1 stops new AXI "
+              "transactions, waits for the ones in flight and resets every register of both "
+              "channels. Reads 1 until the reset is done, then 0."),
+        Field("keyhole", 3, 1, Access.RW, doc="Keyhole: data bursts use a fixed address (FIXED "
+              "bursts of at most 16 beats). Takes effect from the next descriptor."),
+        Field("cyclic", 4, 1, Access.RW, doc="Cyclic BD: a fetched descriptor with Cmplt already "
+              "set is processed instead of raising SGIntErr. The channel still stops at TAILDESC."),
+        Field("ioc_irqen", 12, 1, Access.RW, doc="Interrupt output on IOC_Irq."),
+        Field("dly_irqen", 13, 1, Access.RW, doc="Interrupt output on Dly_Irq."),
+        Field("err_irqen", 14, 1, Access.RW, doc="Interrupt output on Err_Irq."),
+        Field("irq_threshold", 16, 8, Access.RW, reset=1, doc="Packets per IOC interrupt. Writing 0 "
+              "stores 1. A write of this byte reloads the threshold counter."),
+        Field("irq_delay", 24, 8, Access.RW, doc="Delay timeout in units of 125 clock cycles after "
+              "the end of a packet; 0 disables the delay interrupt."),
+    ]
+
+
+def _dmasr(ch):
+    return [
+        Field("halted", 0, 1, Access.R, reset=1, doc="The channel is stopped (RS is 0 and no "
+              "transfer of this channel is in progress)."),
+        Field("idle", 1, 1, Access.R, doc="Running and waiting: every descriptor up to TAILDESC is "
+              "done. 0 while halted."),
+        Field("sgincld", 3, 1, Access.R, reset=1, doc="Scatter-gather engine included (always 1)."),
+        Field("dma_int_err", 4, 1, Access.R, doc="Internal error: a descriptor with buffer length 0."),
+        Field("dma_slv_err", 5, 1, Access.R, doc="SLVERR on a data transfer."),
+        Field("dma_dec_err", 6, 1, Access.R, doc="DECERR on a data transfer."),
+        Field("sg_int_err", 8, 1, Access.R, doc="A descriptor fetched with Cmplt already set, "
+              "Cyclic off."),
+        Field("sg_slv_err", 9, 1, Access.R, doc="SLVERR on a descriptor fetch or status write-back."),
+        Field("sg_dec_err", 10, 1, Access.R, doc="DECERR on a descriptor fetch or status write-back."),
+        Field("ioc_irq", 12, 1, Access.RW1C, doc="The threshold counter expired (IRQThreshold "
+              "packets completed, their status write-backs acknowledged). Write 1 to clear."),
+        Field("dly_irq", 13, 1, Access.RW1C, doc="The delay timer reached IRQDelay. Write 1 to clear."),
+        Field("err_irq", 14, 1, Access.RW1C, doc="An error of this channel halted it. Write 1 to "
+              "clear (the error bits stay until Reset)."),
+        Field("irq_threshold_sts", 16, 8, Access.R, reset=1, doc="Threshold counter: packets "
+              "left before the next IOC_Irq."),
+        Field("irq_delay_sts", 24, 8, Access.R, doc="Delay timer, in units of 125 cycles."),
+    ]
+
+
+def _channel(ch, base):
+    up = ch.upper()
+    return [
+        Register(f"{ch}_dmacr", base + 0x00, _dmacr(ch), doc=f"{up} DMA control."),
+        Register(f"{ch}_dmasr", base + 0x04, _dmasr(ch), doc=f"{up} DMA status. Error bits are "
+                 "sticky until Reset; IOC_Irq, Dly_Irq and Err_Irq are write-1-to-clear (mask 0x7000)."),
+        Register(f"{ch}_curdesc", base + 0x08, [
+            Field("curdesc", 6, 26, Access.RW, doc="Address bits [31:6] of the current descriptor "
+                  "(64-byte aligned). Writable only while halted; the hardware updates it to the "
+                  "descriptor being processed, and leaves it at the failing one on an error."),
+        ], doc=f"{up} current descriptor pointer."),
+        Register(f"{ch}_taildesc", base + 0x10, [
+            Field("taildesc", 6, 26, Access.RW, doc="Address bits [31:6] of the last descriptor to "
+                  "process (inclusive). A write while running and idle restarts from the NXTDESC of "
+                  "the last descriptor processed; while busy it moves the pause point; while "
+                  "halted it has no effect (not stored)."),
+        ], doc=f"{up} tail descriptor pointer."),
+    ]
+
+
+def dma_register_map(config: AXIDMAConfig = AXIDMAConfig()) -> RegisterMap:
+    """Build the register map for ``config``."""
+    return RegisterMap("axi_dma", _channel("mm2s", 0x00) + _channel("s2mm", S2MM_OFFSET),
+                       data_width=32, size=1 << AXIDMAConfig.REG_ADDR_WIDTH,
+                       doc="AXI DMA (PG021 v7.1 register layout), scatter-gather mode, 32-bit address "
+                           f"mode (base {config.base:#010x}). Byte strobes are honoured.",
+                       reserved_doc="reads 0 and ignores writes (OKAY): SA/DA/LENGTH of simple mode "
+                                    "and the *_MSB registers are not implemented.")

@@ -1,0 +1,284 @@
+"""Reference model of the AXI DMA (transaction level): registers, descriptor processing, status
+write-back, coalescing (threshold; the delay timer is not modelled) and errors.
+
+It follows the behaviour documented in docs/dma.md (the same choices as the RTL) and reads the
+register map (the single source of truth for offsets and fields), never the RTL. Descriptors are
+processed atomically: after each register write the model runs both channels as far as they
+can go (MM2S until idle, S2MM until it runs out of offered frames), so comparisons with the RTL
+are made when both are quiescent. Bus faults are modelled per data beat like the memory model of
+the testbench: a beat whose word overlaps a fault range reads as zeros / is not written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from atsoc.hdl.dma.registers import S2MM_OFFSET, dma_register_map
+
+__all__ = ["DMAModel", "Fault"]
+
+RM = dma_register_map()
+OKAY, SLVERR, DECERR = 0, 2, 3
+ERR_BIT = {"dma_int": 4, "dma_slv": 5, "dma_dec": 6, "sg_int": 8, "sg_slv": 9, "sg_dec": 10}
+
+
+@dataclass
+class Fault:
+    """Addresses [start, end) answer ``resp`` to reads (``"r"``), writes (``"w"``) or both."""
+    start: int
+    end: int
+    resp: int = SLVERR
+    kind: str = "rw"
+
+
+@dataclass
+class Channel:
+    name: str
+    dmacr: int = RM["mm2s_dmacr"].reset & ~0x2
+    halted: bool = True
+    idle: bool = False
+    errors: int = 0
+    irq_bits: int = 0
+    thr_count: int = 1
+    curdesc: int = 0
+    tail: int = 0
+    next: int = 0
+    pending: bool = False
+    in_frame: bool = False
+    frame_bytes: int = 0
+    frame: bytearray = field(default_factory=bytearray)
+    fetched: tuple | None = None
+    completed: int = 0
+
+    @property
+    def rs(self):
+        return bool(self.dmacr & 1)
+
+    @property
+    def threshold(self):
+        return (self.dmacr >> 16) & 0xFF
+
+    def dmasr(self):
+        return (self.halted | (self.idle and not self.halted) << 1 | 1 << 3 | self.errors
+                | self.irq_bits | self.thr_count << 16)
+
+    @property
+    def irq(self):
+        return bool(self.irq_bits & self.dmacr & 0x7000)
+
+
+class DMAModel:
+    """The DMA on a memory (``read(addr, n)``/``write(addr, data)``).
+
+    Attributes
+    ----------
+    tx_frames : list of bytes
+        Frames sent on m_axis_mm2s.
+    rx_queue : list of (bytes, int)
+        Frames (and their status-stream length) offered on s_axis_s2mm, not yet consumed.
+    faults : list of Fault
+    """
+
+    def __init__(self, mem, data_width: int = 32):
+        self.mem = mem
+        self.bw = data_width // 8
+        self.faults: list[Fault] = []
+        self.tx_frames: list[bytes] = []
+        self.rx_queue: list[tuple[bytes, int]] = []
+        self._reset()
+
+    def _reset(self):
+        self.ch = {"mm2s": Channel("mm2s"), "s2mm": Channel("s2mm")}
+
+    # -- memory with faults -----------------------------------------------------------------
+    def _fault(self, addr, n, kind):
+        worst = OKAY
+        for f in self.faults:
+            if kind in f.kind and addr < f.end and f.start < addr + n:
+                worst = worst or f.resp
+        return worst
+
+    def _read_beats(self, addr, n):
+        data, resp = bytearray(), OKAY
+        a = addr & ~(self.bw - 1)
+        while a < addr + n:
+            r = self._fault(a, self.bw, "r")
+            data += bytes(self.bw) if r else self.mem.read(a, self.bw)
+            resp = resp or r
+            a += self.bw
+        return bytes(data[addr % self.bw:addr % self.bw + n]), resp
+
+    def _write_bytes(self, addr, data):
+        resp = OKAY
+        for a in range(addr & ~(self.bw - 1), addr + len(data), self.bw):
+            lo, hi = max(a, addr), min(a + self.bw, addr + len(data))
+            r = self._fault(a, self.bw, "w")
+            if not r:
+                self.mem.write(lo, data[lo - addr:hi - addr])
+            resp = resp or r
+        return resp
+
+    def _u32(self, a):
+        return int.from_bytes(self.mem.read(a, 4), "little")
+
+    # -- registers ----------------------------------------------------------------------------
+    def read(self, offset: int) -> int:
+        name, c = self._which(offset)
+        reg = offset % S2MM_OFFSET if offset < 2 * S2MM_OFFSET else None
+        if c is None:
+            return 0
+        if reg == 0x00:
+            return c.dmacr | 0x2
+        if reg == 0x04:
+            return c.dmasr()
+        if reg == 0x08:
+            return c.curdesc
+        if reg == 0x10:
+            return c.tail
+        return 0
+
+    def _which(self, offset):
+        if offset < S2MM_OFFSET:
+            return "mm2s", self.ch["mm2s"]
+        if offset < 2 * S2MM_OFFSET:
+            return "s2mm", self.ch["s2mm"]
+        return None, None
+
+    def write(self, offset: int, value: int) -> None:
+        name, c = self._which(offset)
+        if c is None:
+            return
+        reg = offset % S2MM_OFFSET
+        if reg == 0x00:
+            if value & 0x4:
+                self._reset()
+                return
+            thr = (value >> 16) & 0xFF or 1
+            keep = value & (0x1 | 0x8 | 0x10 | 0x7000 | 0xFF000000)
+            if c.errors:
+                keep &= ~1
+            c.dmacr = keep | thr << 16
+            c.thr_count = thr
+            if c.rs and c.halted and not c.errors:
+                c.halted, c.idle = False, True
+            if not c.rs and not c.halted:
+                c.halted, c.idle, c.pending, c.fetched = True, False, False, None
+        elif reg == 0x04:
+            c.irq_bits &= ~(value & 0x7000)
+        elif reg == 0x08:
+            if c.halted:
+                c.curdesc = c.next = value & ~0x3F
+        elif reg == 0x10:
+            if not c.halted:
+                c.tail = value & ~0x3F
+                c.pending = True
+        self.run()
+
+    # -- processing -----------------------------------------------------------------------------
+    def offer(self, frame: bytes, length: int | None = None):
+        self.rx_queue.append((bytes(frame), len(frame) if length is None else length))
+        self.run()
+
+    def run(self):
+        for name in ("mm2s", "s2mm"):
+            while self._step(name):
+                pass
+
+    def _error(self, c, kind):
+        c.errors |= 1 << ERR_BIT[kind]
+        c.irq_bits |= 0x4000
+        for o in self.ch.values():
+            o.dmacr &= ~1
+            if o is c or o.idle or o.fetched is not None:
+                o.halted, o.idle, o.fetched = True, False, None
+        c.halted, c.idle = True, False
+
+    def _step(self, name) -> bool:
+        c = self.ch[name]
+        if c.halted:
+            return False
+        if c.fetched is None:
+            if not c.pending:
+                return False
+            addr = c.next
+            c.curdesc = addr
+            raw, resp = self._read_beats(addr, 32)
+            if resp:
+                self._error(c, "sg_slv" if resp == SLVERR else "sg_dec")
+                return False
+            w = [int.from_bytes(raw[4 * i:4 * i + 4], "little") for i in range(8)]
+            if w[7] >> 31 and not c.dmacr & 0x10:
+                self._error(c, "sg_int")
+                return False
+            c.fetched = (addr, w)
+        addr, w = c.fetched
+        nxt, buf, ctrl = w[0], w[2], w[6]
+        length = ctrl & ((1 << 26) - 1)
+        if name == "s2mm" and length and not self.rx_queue:
+            if not c.rs:                      # a descriptor that received nothing is given up
+                c.fetched, c.halted, c.idle = None, True, False
+            return False                      # fetched, waiting for data
+        c.fetched = None
+        status, err, eof, app4 = 0, None, False, None
+        if length == 0:
+            status = 1 << 28
+            err = "dma_int"
+        elif name == "mm2s":
+            data, resp = self._read_beats(buf, length)
+            eof = bool(ctrl >> 26 & 1)
+            c.frame += data
+            if eof or resp:
+                self.tx_frames.append(bytes(c.frame))
+                c.frame = bytearray()
+            status = length
+            if resp:
+                err = "dma_slv" if resp == SLVERR else "dma_dec"
+                status |= 1 << (29 if resp == SLVERR else 30)
+            else:
+                status |= 1 << 31
+        else:
+            frame, flen = self.rx_queue[0]
+            take = frame[:length]
+            rest = frame[length:]
+            eof = not rest
+            resp = self._write_bytes(buf, take)
+            if eof:
+                self.rx_queue.pop(0)
+            else:
+                self.rx_queue[0] = (rest, flen)
+            status = len(take) | eof << 26 | (not c.in_frame) << 27
+            if resp:
+                err = "dma_slv" if resp == SLVERR else "dma_dec"
+                status |= 1 << (29 if resp == SLVERR else 30)
+            else:
+                status |= 1 << 31
+            if eof:
+                app4 = flen
+        # write-back: STATUS, then APP4 on the last descriptor of an S2MM frame
+        wb = self._write_bytes(addr + 0x1C, status.to_bytes(4, "little"))
+        if app4 is not None:
+            wb = wb or self._write_bytes(addr + 0x30, app4.to_bytes(4, "little"))
+        if wb:
+            self._error(c, "sg_slv" if wb == SLVERR else "sg_dec")
+            return False
+        if err:
+            self._error(c, err)
+            return False
+        c.completed += 1
+        if name == "s2mm":
+            c.in_frame = not eof
+        if eof:
+            c.thr_count -= 1
+            if c.thr_count <= 0:
+                c.irq_bits |= 0x1000
+                c.thr_count = c.threshold
+        c.next = nxt & ~0x3F
+        if addr == c.tail:
+            c.pending = False
+            if not c.rs:
+                c.halted = True
+            return False
+        if not c.rs:
+            c.halted, c.idle = True, False
+            return False
+        return True
