@@ -50,17 +50,24 @@ def run_bench_testcase(out_dir: Path, name: str, top: str, component, env: dict,
     return json.loads(figures.read_text())
 
 
-def synthesize_configs(out_dir: Path, top: str, components: dict) -> list:
-    """ECP5 figures of several configurations (``name -> component``), two at a time."""
+def synthesize_configs(out_dir: Path, top: str, components: dict, *, timeout_s: float = 1800) -> list:
+    """ECP5 figures of several configurations (``name -> component``), two at a time. A flow that
+    fails or runs out of time is recorded as such (``error``), not dropped."""
     from atsoc.hdl.toplevel import convert
     from atsoc.scripts.ecp5 import synthesize
 
     def one(item):
         name, component = item
-        work = out_dir / f"ecp5-{top}-{name}"
+        work = out_dir / f"ecp5-{top}-{name}".replace(" ", "_").replace(",", "")
         work.mkdir(parents=True, exist_ok=True)
         (work / f"{top}.v").write_text(convert(component, top))
-        d = synthesize([work / f"{top}.v"], top, workdir=work, freq_mhz=FMAX_GOAL_MHZ).to_dict()
+        t0 = time.time()
+        try:
+            d = synthesize([work / f"{top}.v"], top, workdir=work, freq_mhz=FMAX_GOAL_MHZ,
+                           timeout_s=timeout_s).to_dict()
+        except RuntimeError as e:
+            d = {"error": str(e).splitlines()[0][:200], "seconds": round(time.time() - t0),
+                 "lut4": None, "ccu2c": None, "ff": None, "dp16kd": None, "fmax_mhz": {}}
         d["name"] = name
         return d
 
