@@ -249,12 +249,14 @@ def dump_end_time(dump_path: Path) -> int | None:
         return None
 
 
-def _fit_zoom(dump_path: Path, pixels: int = 1000) -> float:
-    # GTKWave shows pow(2, -zoom) dump ticks per pixel: fit the whole dump in about `pixels`.
+def _fit_zoom(dump_path: Path) -> float:
+    # GTKWave 3.3 divides the time span by pow(2, -zoom) for its pixel scale; checked on
+    # screenshots (Xvfb, GTKWave 3.3.118): -log2(end) + 1.5 shows a whole dump in a wave pane of
+    # about 600 pixels.
     end = dump_end_time(dump_path)
     if not end:
         return 0.0
-    return -math.log2(end / pixels)
+    return -math.log2(end) + 1.5
 
 
 def write_gtkw(dump_path: Path, groups: dict[str, list[str]], out_path: Path | None = None) -> Path:
@@ -302,6 +304,10 @@ def write_gtkw(dump_path: Path, groups: dict[str, list[str]], out_path: Path | N
             with save.group(group, closed=False):
                 for name, full in pairs:
                     width = known.get(full, 0) if full else 0
-                    # Single bits are drawn as waveforms whatever the format; vectors in hex.
-                    save.trace(full or name, datafmt="bin" if width == 1 else "hex")
+                    # GTKWave names a vector with its bit range; single bits are drawn as
+                    # waveforms, vectors in hexadecimal.
+                    trace = full or name
+                    if width > 1:
+                        trace = f"{trace}[{width - 1}:0]"
+                    save.trace(trace, datafmt="bin" if width <= 1 else "hex")
     return out_path
