@@ -66,7 +66,9 @@ def synthesize_configs(out_dir: Path, top: str, components: dict, *, timeout_s: 
             d = synthesize([work / f"{top}.v"], top, workdir=work, freq_mhz=FMAX_GOAL_MHZ,
                            timeout_s=timeout_s).to_dict()
         except RuntimeError as e:
-            d = {"error": str(e).splitlines()[0][:200], "seconds": round(time.time() - t0),
+            lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+            reason = lines[0].split(" in /")[0] + (f": {lines[-1]}" if len(lines) > 1 else "")
+            d = {"error": reason[:200], "seconds": round(time.time() - t0),
                  "lut4": None, "ccu2c": None, "ff": None, "dp16kd": None, "fmax_mhz": {}}
         d["name"] = name
         return d
