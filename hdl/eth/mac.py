@@ -15,7 +15,7 @@ into ``sync``. Configuration bits cross with ``lib.cdc.FFSynchronizer``; they ar
 (the drivers change filters and enables only while the MAC is stopped).
 """
 
-from amaranth.hdl import Cat, ClockDomain, ClockSignal, DomainRenamer, Module, ResetSignal, Signal
+from amaranth.hdl import Cat, ClockDomain, ClockSignal, DomainRenamer, Module, Mux, ResetSignal, Signal
 from amaranth.lib import wiring
 from amaranth.lib.cdc import FFSynchronizer, ResetSynchronizer
 from amaranth.lib.fifo import AsyncFIFO
@@ -139,9 +139,27 @@ class EthMAC(wiring.Component):
             tx_tokens.w_en.eq(axis_tx.tvalid & axis_tx.tready & axis_tx.tlast),
         ]
         m.submodules.tx = tx = DomainRenamer("eth_tx")(TxEngine())
-        pending = Signal(range(-TX_TOKENS - 2, TX_TOKENS + 2))   # complete frames in the FIFO
+        pending = Signal(range(-TX_TOKENS - 2, TX_TOKENS + 3))   # complete frames in the FIFO
         m.d.comb += tx_tokens.r_en.eq(tx_tokens.r_rdy)
-        m.d.eth_tx += pending.eq(pending + tx_tokens.r_rdy - tx.last_taken)
+        # last_taken comes from the TX FIFO's block RAM output (``last``): it is registered
+        # before the count, so pending - last_taken_r is the number of complete frames.
+        last_taken_r = Signal()
+        m.d.eth_tx += [last_taken_r.eq(tx.last_taken),
+                       pending.eq(pending + tx_tokens.r_rdy - last_taken_r)]
+        frames = (pending > 1) | ((pending == 1) & ~last_taken_r)     # pending - last_taken_r > 0
+        # "FIFO full" for cut-through, registered: the FIFO's r_level (gray decode of the
+        # synchronised write pointer and a subtraction) is too slow to reach the engine's state
+        # in the same cycle. The register anticipates this cycle's read, so it is exact for the
+        # read side; the write side is seen one transmit clock later (as if the crossing had
+        # one more synchroniser stage), which can only delay a cut-through start.
+        tx_fifo_full = Signal()
+        # (depth is a power of two and r_level at most depth: bit tests, no comparator.)
+        abits = tx_fifo.depth.bit_length() - 1
+        assert tx_fifo.depth == 1 << abits
+        level = tx_fifo.r_level
+        m.d.eth_tx += tx_fifo_full.eq(Mux(tx_fifo.r_en & tx_fifo.r_rdy,
+                                          level[abits],                           # >= depth
+                                          level[abits] | level[:abits].all()))    # >= depth - 1
         tx_enable = Signal()
         m.submodules.tx_enable_sync = FFSynchronizer(f.tc.tx_en.data, tx_enable, o_domain="eth_tx")
         m.d.comb += [
@@ -149,7 +167,7 @@ class EthMAC(wiring.Component):
             tx.beats.payload.eq(tx_fifo.r_data),
             tx_fifo.r_en.eq(tx.beats.ready),
             # A frame longer than the FIFO starts when the FIFO is full (cut-through).
-            tx.frame_ready.eq((pending > 0) | (tx_fifo.r_level >= tx_fifo.depth - 1)),
+            tx.frame_ready.eq(frames | tx_fifo_full),
             tx.enable.eq(tx_enable),
         ]
         wiring.connect(m, tx.phy, phy.tx)

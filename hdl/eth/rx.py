@@ -108,6 +108,12 @@ class RxEngine(wiring.Component):
         er_seen = Signal()
         overflow = Signal()
         vlan = Signal()
+        # The size rules of the verdict on ``count``, registered together with it at each byte,
+        # so that the verdict at the end of the frame does not wait for the comparisons.
+        short = Signal()                # count < 64
+        too_long = Signal()             # count > limit
+        min_hold = Signal()             # count >= HOLD
+        limit = Mux(self.jumbo, max_jumbo, Mux(vlan, max_vlan, max_frame))
 
         m.d.sync += self.event.valid.eq(0)
 
@@ -125,7 +131,8 @@ class RxEngine(wiring.Component):
             with m.State("IDLE"):
                 with m.If(phy.ce & phy.dv):
                     m.d.sync += [er_seen.eq(phy.er), overflow.eq(0), vlan.eq(0),
-                                 crc.eq(0xFFFFFFFF), count.eq(0)]
+                                 crc.eq(0xFFFFFFFF), count.eq(0),
+                                 short.eq(1), too_long.eq(0), min_hold.eq(0)]
                     with m.If(~self.enable):
                         m.next = "IGNORE"
                     with m.Elif(byte == 0xD5):
@@ -155,10 +162,19 @@ class RxEngine(wiring.Component):
                     m.next = "IDLE"
             with m.State("DATA"):
                 with m.If(phy.ce & phy.dv):
+                    # The new count is count + 1 (saturating at 2**14 - 1): the flags compare
+                    # the old count, so no comparison waits for the increment.
+                    saturated = count == (1 << 14) - 1
+                    over = count >= limit
+                    if max_jumbo >= (1 << 14) - 1:      # a saturated count equals the limit
+                        over = over & ~(saturated & self.jumbo)
                     m.d.sync += [
                         er_seen.eq(er_seen | phy.er),
                         crc.eq(crc32_next(crc, byte)),
-                        count.eq(count + (count != (1 << 14) - 1)),
+                        count.eq(count + ~saturated),
+                        short.eq(count < 64 - 1),
+                        too_long.eq(over),
+                        min_hold.eq(count >= HOLD - 1),
                         hold[0].eq(byte),
                     ]
                     m.d.sync += [hold[i].eq(hold[i - 1]) for i in range(1, HOLD)]
@@ -176,15 +192,14 @@ class RxEngine(wiring.Component):
                             m.d.sync += overflow.eq(1)
                 with m.Elif(phy.ce):                        # rx_dv fell: end of frame
                     n = count
-                    limit = Mux(self.jumbo, max_jumbo, Mux(vlan, max_vlan, max_frame))
                     crc_ok = crc == RESIDUE
-                    last_ok = (n >= HOLD) & ~self.w_full
+                    last_ok = min_hold & ~self.w_full
                     verdict = Signal(RxVerdict)
                     with m.If(er_seen):
                         m.d.comb += verdict.eq(RxVerdict.RX_ER)
-                    with m.Elif(n < 64):
+                    with m.Elif(short):
                         m.d.comb += verdict.eq(Mux(crc_ok, RxVerdict.UNDERSIZE, RxVerdict.FRAGMENT))
-                    with m.Elif(n > limit):
+                    with m.Elif(too_long):
                         m.d.comb += verdict.eq(RxVerdict.OVERSIZE)
                     with m.Elif(~crc_ok):
                         m.d.comb += verdict.eq(RxVerdict.FCS)

@@ -11,7 +11,7 @@ exactly 12 idle bytes before the next preamble when another frame is ready: 8 + 
 per frame of L bytes, line rate.
 """
 
-from amaranth.hdl import Const, Module, Signal
+from amaranth.hdl import Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -68,7 +68,15 @@ class TxEngine(wiring.Component):
         m = Module()
         ce = self.phy.ce
         beat = self.beats.payload
+        # The CRC absorbs each frame byte one cycle after it is sent, from the output register
+        # ``phy.data`` (not from the TX FIFO's block RAM output, whose clock-to-output would
+        # leave too little of the cycle for the CRC equations). ``crc_cur`` is the CRC of all
+        # bytes sent so far.
         crc = Signal(32, init=0xFFFFFFFF)
+        crc_en = Signal()                # phy.data holds a frame byte not yet in ``crc``
+        crc_cur = Signal(32)
+        m.d.comb += crc_cur.eq(Mux(crc_en, crc32_next(crc, self.phy.data), crc))
+        m.d.sync += [crc.eq(crc_cur), crc_en.eq(0)]
         count = Signal(14)               # bytes after the SFD so far
         pre = Signal(range(PREAMBLE_BYTES + 1))
         ifg = Signal(range(IFG_BYTES + 1), init=IFG_BYTES)
@@ -76,32 +84,43 @@ class TxEngine(wiring.Component):
         bcast = Signal()
         mcast = Signal()
         vlan = Signal()
+        # Destination class and VLAN tag, also from the sent byte in ``phy.data`` one cycle
+        # later; ``at_*`` is the position of that byte. ``*_cur`` include it.
+        at_first = Signal()
+        at_addr = Signal()
+        at_12 = Signal()
+        at_13 = Signal()
+        sent = self.phy.data
+        sent_ff = sent == 0xFF
+        bcast_cur = Signal()
+        mcast_cur = Signal()
+        vlan_cur = Signal()
+        m.d.comb += [
+            bcast_cur.eq(Mux(crc_en & at_addr, sent_ff & (at_first | bcast), bcast)),
+            mcast_cur.eq(Mux(crc_en & at_first, sent[0], mcast)),
+            vlan_cur.eq(Mux(crc_en & at_12, sent == 0x81,
+                            Mux(crc_en & at_13, vlan & (sent == 0x00), vlan))),
+        ]
+        m.d.sync += [bcast.eq(bcast_cur), mcast.eq(mcast_cur), vlan.eq(vlan_cur)]
 
         def emit(byte, en=1, er=0):
             m.d.sync += [self.phy.data.eq(byte), self.phy.en.eq(en), self.phy.er.eq(er)]
 
         def frame_byte(byte):
-            """Account one frame byte (data or padding) sent in this byte time."""
-            m.d.sync += [crc.eq(crc32_next(crc, byte)),
-                         count.eq(count + (count != (1 << 14) - 1))]
-            # Destination class and VLAN tag, from the bytes as they go out.
-            with m.If(count == 0):
-                m.d.sync += [mcast.eq(byte[0]), bcast.eq(byte == 0xFF)]
-            with m.Elif(count < 6):
-                m.d.sync += bcast.eq(bcast & (byte == 0xFF))
-            with m.If(count == 12):
-                m.d.sync += vlan.eq(byte == 0x81)
-            with m.If(count == 13):
-                m.d.sync += vlan.eq(vlan & (byte == 0x00))
+            """Account one frame byte (data or padding, ``byte``, emitted in the same cycle)."""
+            m.d.sync += [crc_en.eq(1),
+                         count.eq(count + (count != (1 << 14) - 1)),
+                         at_first.eq(count == 0), at_addr.eq(count < 6),
+                         at_12.eq(count == 12), at_13.eq(count == 13)]
 
         def report(underrun):
             m.d.sync += [
                 self.event.valid.eq(1),
                 self.event.payload.underrun.eq(underrun),
                 self.event.payload.length.eq(count + (0 if underrun else 4)),
-                self.event.payload.broadcast.eq(bcast),
-                self.event.payload.multicast.eq(mcast & ~bcast),
-                self.event.payload.vlan.eq(vlan),
+                self.event.payload.broadcast.eq(bcast_cur),
+                self.event.payload.multicast.eq(mcast_cur & ~bcast_cur),
+                self.event.payload.vlan.eq(vlan_cur),
             ]
 
         m.d.sync += self.event.valid.eq(0)
@@ -153,7 +172,7 @@ class TxEngine(wiring.Component):
                         m.next = "FCS"
             with m.State("FCS"):
                 with m.If(ce):
-                    emit((~crc).word_select(fcs_idx, 8))
+                    emit((~crc_cur).word_select(fcs_idx, 8))
                     m.d.sync += fcs_idx.eq(fcs_idx + 1)
                     with m.If(fcs_idx == 3):
                         report(underrun=0)
