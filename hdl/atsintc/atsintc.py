@@ -80,8 +80,9 @@ class ATSINTC(wiring.Component):
         m.submodules.queues = queues = PriorityQueues(processes=NP, priorities=NL, capacity=cfg.capacity)
         pb, lb, cb = queues.proc_bits, queues.level_bits, queues.count_bits
         m.submodules.irq_queues = irqq = BlockedQueues(
-            queues=_p2(NIRQ), depth=cfg.irq_queue_depth, tag_bits=pb)
-        m.submodules.ipc_queues = ipcq = BlockedQueues(queues=_p2(NP) * 32, depth=cfg.ipc_queue_depth)
+            queues=_p2(NIRQ), depth=cfg.irq_queue_depth, tag_bits=pb, separate_take_queue=True)
+        m.submodules.ipc_queues = ipcq = BlockedQueues(queues=_p2(NP) * 32, depth=cfg.ipc_queue_depth,
+                                                       separate_take_queue=True)
 
         full = queues.full
         total = Array(queues.total[p * cb:(p + 1) * cb] for p in range(NP))
@@ -127,10 +128,22 @@ class ATSINTC(wiring.Component):
         for n in range(NIRQ):
             deliverable = (irq_cnt[n] == 0) | ~full.bit_select(irq_owner[n], 1)
             m.d.comb += want[n].eq((irq_req[n] | rising[n]) & deliverable)
+        # The lowest wanting line, one-hot (want & -want), its number (an OR encoder), whether it
+        # has a handler and the handler's owner (AND-OR selections), without a priority chain.
+        irq_first = Signal(NIRQ)
+        m.d.comb += irq_first.eq(want & (~want + 1)[:NIRQ])
         irq_line = Signal(range(max(2, NIRQ)))
-        for n in reversed(range(NIRQ)):
-            with m.If(want[n]):
-                m.d.comb += irq_line.eq(n)
+        for b in range(len(irq_line)):
+            m.d.comb += irq_line[b].eq(Cat(*[irq_first[n] for n in range(NIRQ) if (n >> b) & 1]).any()
+                                       if NIRQ > (1 << b) else 0)
+        irq_has = Signal(NIRQ)
+        m.d.comb += irq_has.eq(Cat(*[irq_cnt[n] != 0 for n in range(NIRQ)]))
+        irq_take = (irq_first & irq_has).any()
+        irq_take_owner = Signal(pb)
+        for b in range(pb):
+            m.d.comb += irq_take_owner[b].eq(
+                Cat(*[irq_owner[n][b] & irq_first[n] for n in range(NIRQ)]).any())
+        m.d.comb += irqq.take_queue.eq(irq_line)
 
         enq = self.s_axis_enq
         s_proc, s_level, s_word = enq.tdest, enq.tuser, enq.tdata
@@ -139,8 +152,15 @@ class ATSINTC(wiring.Component):
         stream_req = enq.tvalid & (s_bad | ~s_full)
         hw_req = want.any() | stream_req
 
+        # The bus is held off while the sequencer is busy, or when the previous operation was a
+        # bus transaction and hardware was waiting in the previous cycle. ``stall`` depends only
+        # on registers (not on the lines, the stream or the queue state through ``want``), which
+        # keeps the bridge's handshake off the long paths. The hardware branch still re-checks
+        # ``want``/``stream_req`` before acting, so a stale flag can only cost one idle cycle.
+        hw_waiting = Signal()
+        m.d.sync += hw_waiting.eq(hw_req)
         busy = queues.busy | take_pending
-        m.d.comb += port.stall.eq(busy | (hw_req & last_was_bus))
+        m.d.comb += port.stall.eq(busy | (hw_waiting & last_was_bus))
 
         # -- bus writes --------------------------------------------------------------------------
         wp = port.w_addr[12:12 + pb] if NP > 1 else Const(0, 1)
@@ -155,8 +175,15 @@ class ATSINTC(wiring.Component):
         send_bad = (send_q >= NP) | (send_k >= NCH)
         sq, sk = send_q[:pb], send_k[:5]
         send_has_handler = ipc_cnt[sq][sk] != 0
+        m.d.comb += ipcq.take_queue.eq(Cat(sk, sq))
         ipc_k = wdec.index.ipc_handler.channel
         line_w = wdec.index.intr_handler.line
+        # A blocked queue's count never exceeds its depth (a power of two): "full" is its top bit,
+        # so a 1-bit selection replaces a count selection and a compare.
+        icb, ccb = irqq.count_bits, ipcq.count_bits
+        irq_bq_full = Cat(*[irqq.counts[(n + 1) * icb - 1] for n in range(NIRQ)]).bit_select(line_w, 1)
+        ipc_bq_full = Cat(*[ipcq.counts[(i + 1) * ccb - 1] for i in range(_p2(NP) * 32)]).bit_select(
+            Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp), 1)
 
         def bit(cause):
             return 1 << cause
@@ -183,14 +210,14 @@ class ATSINTC(wiring.Component):
                 m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
             with m.Elif(send_pend[wp][ipc_k] != 0):
                 m.d.comb += werr.eq(Mux(full.bit_select(wp, 1), bit(ErrorCause.QUEUE_FULL), 0))
-            with m.Elif(ipc_cnt[wp][ipc_k] == cfg.ipc_queue_depth):
+            with m.Elif(ipc_bq_full):
                 m.d.comb += werr.eq(bit(ErrorCause.IPC_QUEUE_FULL))
         with m.Elif(wdec.hit.intr_handler):
             with m.If(zero):
                 m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
             with m.Elif(irq_pend.bit_select(line_w, 1)):
                 m.d.comb += werr.eq(Mux(full.bit_select(wp, 1), bit(ErrorCause.QUEUE_FULL), 0))
-            with m.Elif(irq_cnt[line_w] == cfg.irq_queue_depth):
+            with m.Elif(irq_bq_full):
                 m.d.comb += werr.eq(bit(ErrorCause.IRQ_QUEUE_FULL))
         m.d.comb += port.w_err.eq((werr != 0) | (wdec.reserved if slverr_policy else 0))
 
@@ -239,34 +266,44 @@ class ATSINTC(wiring.Component):
 
         with m.Elif(~queues.busy & port.w_stb):
             m.d.sync += last_was_bus.eq(1)
+            # Refused operations only record their cause. Each accepted operation below tests its
+            # own conditions (the complement of its causes), so no action waits for the whole
+            # error multiplexer.
             with m.If(werr != 0):
                 m.d.sync += error[wp].eq(error[wp] | werr)
-            with m.Elif(wdec.hit.enqueue):
-                push(wp, level_w[:lb], wdata)
+            with m.If(wdec.hit.enqueue):
+                with m.If(full_strobe & ~zero & (level_w < NL) & ~full.bit_select(wp, 1)):
+                    push(wp, level_w[:lb], wdata)
             with m.Elif(wdec.hit.send):
-                with m.If(send_has_handler):
-                    m.d.comb += [ipcq.op.eq(BlockedOp.TAKE), ipcq.queue.eq(Cat(sk, sq))]
-                    m.d.sync += [take_pending.eq(1), take_from_irq.eq(0), take_proc.eq(sq)]
-                with m.Else():
-                    m.d.sync += send_pend[sq][sk].eq(send_pend[sq][sk] + 1)
+                with m.If(full_strobe & ~send_bad):
+                    with m.If(send_has_handler):
+                        with m.If(~full.bit_select(sq, 1)):
+                            m.d.comb += ipcq.op.eq(BlockedOp.TAKE)
+                            m.d.sync += [take_pending.eq(1), take_from_irq.eq(0), take_proc.eq(sq)]
+                    with m.Elif(send_pend[sq][sk] != cfg.send_pending_limit):
+                        m.d.sync += send_pend[sq][sk].eq(send_pend[sq][sk] + 1)
             with m.Elif(wdec.hit.ipc_handler):
-                with m.If(send_pend[wp][ipc_k] != 0):
-                    push(wp, 0, wdata)
-                    set_notify(wp)
-                    m.d.sync += send_pend[wp][ipc_k].eq(send_pend[wp][ipc_k] - 1)
-                with m.Else():
-                    m.d.comb += [ipcq.op.eq(BlockedOp.APPEND),
-                                 ipcq.queue.eq(Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp)),
-                                 ipcq.word.eq(wdata)]
+                with m.If(full_strobe & ~zero):
+                    with m.If(send_pend[wp][ipc_k] != 0):
+                        with m.If(~full.bit_select(wp, 1)):
+                            push(wp, 0, wdata)
+                            set_notify(wp)
+                            m.d.sync += send_pend[wp][ipc_k].eq(send_pend[wp][ipc_k] - 1)
+                    with m.Elif(~ipc_bq_full):
+                        m.d.comb += [ipcq.op.eq(BlockedOp.APPEND),
+                                     ipcq.queue.eq(Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp)),
+                                     ipcq.word.eq(wdata)]
             with m.Elif(wdec.hit.intr_handler):
-                with m.If(irq_pend.bit_select(line_w, 1)):
-                    push(wp, 0, wdata)
-                    set_notify(wp)
-                    m.d.sync += irq_pend.bit_select(line_w, 1).eq(0)
-                with m.Else():
-                    m.d.comb += [irqq.op.eq(BlockedOp.APPEND), irqq.queue.eq(line_w),
-                                 irqq.word.eq(wdata), irqq.tag.eq(wp),
-                                 reopen.bit_select(line_w, 1).eq(1)]
+                with m.If(full_strobe & ~zero):
+                    with m.If(irq_pend.bit_select(line_w, 1)):
+                        with m.If(~full.bit_select(wp, 1)):
+                            push(wp, 0, wdata)
+                            set_notify(wp)
+                            m.d.sync += irq_pend.bit_select(line_w, 1).eq(0)
+                    with m.Elif(~irq_bq_full):
+                        m.d.comb += [irqq.op.eq(BlockedOp.APPEND), irqq.queue.eq(line_w),
+                                     irqq.word.eq(wdata), irqq.tag.eq(wp),
+                                     reopen.bit_select(line_w, 1).eq(1)]
             with m.Elif(wdec.hit.error):
                 with m.If(port.w_strb[0]):
                     m.d.sync += error[wp].eq(error[wp] & ~wdata[:8])
@@ -285,14 +322,14 @@ class ATSINTC(wiring.Component):
         with m.Elif(~queues.busy & hw_req):
             m.d.sync += last_was_bus.eq(0)
             with m.If(want.any()):
-                m.d.comb += served.bit_select(irq_line, 1).eq(1)
-                with m.If(irq_cnt[irq_line] != 0):
-                    m.d.comb += [irqq.op.eq(BlockedOp.TAKE), irqq.queue.eq(irq_line)]
-                    m.d.sync += [take_pending.eq(1), take_from_irq.eq(1), take_proc.eq(irq_owner[irq_line])]
+                m.d.comb += served.eq(irq_first)
+                with m.If(irq_take):
+                    m.d.comb += irqq.op.eq(BlockedOp.TAKE)
+                    m.d.sync += [take_pending.eq(1), take_from_irq.eq(1), take_proc.eq(irq_take_owner)]
                     # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
-                    set_notify(irq_owner[irq_line])
+                    set_notify(irq_take_owner)
                 with m.Else():
-                    m.d.sync += irq_pend.bit_select(irq_line, 1).eq(1)
+                    m.d.sync += irq_pend.eq(irq_pend | irq_first)
             with m.Else():
                 m.d.comb += enq.tready.eq(1)
                 with m.If(s_bad):

@@ -37,6 +37,8 @@ class BlockedQueues(wiring.Component):
     Attributes
     ----------
     op, queue, word, tag : in
+        ``queue`` is the FIFO of the operation; with ``separate_take_queue``, a TAKE reads the FIFO
+        on ``take_queue`` instead (so that each address is ready before the operation is decided).
     data : out
         The word taken by the previous cycle's TAKE.
     counts : out
@@ -45,8 +47,9 @@ class BlockedQueues(wiring.Component):
         ``queues`` tags of the oldest words, flattened (only with ``tag_bits``).
     """
 
-    def __init__(self, *, queues, depth, tag_bits=0):
+    def __init__(self, *, queues, depth, tag_bits=0, separate_take_queue=False):
         self._q, self._d, self._t = queues, depth, tag_bits
+        self._split = separate_take_queue
         self.queue_bits = max(1, (queues - 1).bit_length())
         self.slot_bits = (depth - 1).bit_length()
         self.count_bits = depth.bit_length()
@@ -54,6 +57,8 @@ class BlockedQueues(wiring.Component):
             "op": In(BlockedOp), "queue": In(self.queue_bits), "word": In(64),
             "data": Out(64), "counts": Out(queues * self.count_bits),
         }
+        if separate_take_queue:
+            members["take_queue"] = In(self.queue_bits)
         if tag_bits:
             members["tag"] = In(tag_bits)
             members["head_tags"] = Out(queues * tag_bits)
@@ -77,14 +82,19 @@ class BlockedQueues(wiring.Component):
                 m.d.comb += self.head_tags[q * T:(q + 1) * T].eq(tags[q][head[q]])
 
         q = self.queue
+        tq = self.take_queue if self._split else q
         slot = Signal(sb)
         m.d.comb += slot.eq(head[q] + cnt[q])       # wraps: depth is a power of two
-        with m.If(self.op == BlockedOp.APPEND):
-            m.d.comb += [wp.addr.eq(Cat(slot, q)), wp.data.eq(self.word), wp.en.eq(1)]
+        # The addresses do not depend on the operation (the read data is used only after a TAKE,
+        # the write is enabled only by an APPEND), which keeps ``op`` off the address paths.
+        m.d.comb += [wp.addr.eq(Cat(slot, q)), wp.data.eq(self.word), rp.addr.eq(Cat(head[tq], tq))]
+        # The operation is decoded bit by bit (APPEND = 1, TAKE = 2, never 3), so that each
+        # enable depends only on the conditions of its own operation.
+        with m.If(self.op.as_value()[0]):
+            m.d.comb += wp.en.eq(1)
             m.d.sync += cnt[q].eq(cnt[q] + 1)
             if T:
                 m.d.sync += tags[q][slot].eq(self.tag)
-        with m.Elif(self.op == BlockedOp.TAKE):
-            m.d.comb += rp.addr.eq(Cat(head[q], q))
-            m.d.sync += [head[q].eq(head[q] + 1), cnt[q].eq(cnt[q] - 1)]
+        with m.Elif(self.op.as_value()[1]):
+            m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1)]
         return m

@@ -86,16 +86,29 @@ class PriorityQueues(wiring.Component):
         head = Array(Array(Signal(ib, name=f"head_{p}_{l}") for l in range(NL)) for p in range(NP))
         tail = Array(Array(Signal(ib, name=f"tail_{p}_{l}") for l in range(NL)) for p in range(NP))
         cnt = Array(Array(Signal(cb, name=f"count_{p}_{l}") for l in range(NL)) for p in range(NP))
+        # Level non-empty flags, kept beside the counts so that no decision waits for a compare.
+        nonempty = Array(Signal(NL, name=f"nonempty_{p}") for p in range(NP))
         total = Array(Signal(cb, name=f"total_{p}") for p in range(NP))
         bump = Array(Signal(cb, name=f"bump_{p}") for p in range(NP))
         free_top = Array(Signal(ib, name=f"free_top_{p}") for p in range(NP))
 
+        # total and bump never exceed CAP (a power of two), so their top bit is "== CAP".
         for p in range(NP):
-            m.d.comb += [self.full[p].eq(total[p] == CAP),
+            m.d.comb += [self.full[p].eq(total[p][cb - 1]),
                          self.total[p * cb:(p + 1) * cb].eq(total[p])]
         m.d.comb += self.level_count.eq(
             Mux(self.sel_level < NL, cnt[self.sel_process][self.sel_level[:self.level_bits]], 0)
             if NL < (1 << self.level_bits) else cnt[self.sel_process][self.sel_level])
+
+        # Per process, from registers only: the best (lowest non-empty) level and its head, so that
+        # a POP only selects among processes once the sequencer has decided.
+        best_p = Array(Signal(self.level_bits, name=f"best_{p}") for p in range(NP))
+        head_best = Array(Signal(ib, name=f"head_best_{p}") for p in range(NP))
+        for pp in range(NP):
+            for lv in reversed(range(NL)):
+                with m.If(nonempty[pp][lv]):
+                    m.d.comb += best_p[pp].eq(lv)
+            m.d.comb += head_best[pp].eq(head[pp][best_p[pp]])
 
         # State of a two-cycle operation.
         second = Signal(QueueOp)        # which operation is in its second cycle
@@ -107,20 +120,43 @@ class PriorityQueues(wiring.Component):
         m.d.sync += second.eq(QueueOp.NONE)
 
         p, l = self.pid, self.level
+        # Decoded bit by bit (PUSH = 1, POP = 2, never 3), so that each operation's enables depend
+        # only on the conditions of that operation.
+        is_push = self.op.as_value()[0]
+        is_pop = self.op.as_value()[1]
+        pop_done = (second == QueueOp.POP) & r_has
 
-        with m.If(self.op == QueueOp.PUSH):
-            from_bump = bump[p] != CAP
-            entry = Signal(ib)
-            m.d.comb += [
-                entry.eq(Mux(from_bump, bump[p][:ib], free_top[p])),
-                words_w.addr.eq(addr(p, entry)), words_w.data.eq(self.word), words_w.en.eq(1),
-            ]
-            with m.If(cnt[p][l] != 0):
+        # Counters: each keeps its own incrementer/decrementer, enabled by decoded selects, so the
+        # run-time indices only reach the enables (no wide multiplexer before an adder).
+        for pp in range(NP):
+            p_hit = (p == pp) if NP > 1 else Const(1)
+            rp_hit = (r_proc == pp) if NP > 1 else Const(1)
+            with m.If(is_push & p_hit):
+                m.d.sync += total[pp].eq(total[pp] + 1)
+            with m.Elif(pop_done & rp_hit):
+                m.d.sync += total[pp].eq(total[pp] - 1)
+            for ll in range(NL):
+                with m.If(is_push & p_hit & (l == ll)):
+                    m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] + 1), nonempty[pp][ll].eq(1)]
+                with m.Elif(pop_done & rp_hit & (r_level == ll)):
+                    m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] - 1),
+                                 nonempty[pp][ll].eq(cnt[pp][ll] != 1)]
+
+        # Word addresses independent of the operation (the write is enabled only by a PUSH, the
+        # read data is used only after a POP).
+        from_bump = ~bump[p][cb - 1]
+        entry = Signal(ib)
+        m.d.comb += [entry.eq(Mux(from_bump, bump[p][:ib], free_top[p])),
+                     words_w.addr.eq(addr(p, entry)), words_w.data.eq(self.word),
+                     words_r.addr.eq(addr(p, head_best[p]))]
+        with m.If(is_push):
+            m.d.comb += words_w.en.eq(1)
+            with m.If(nonempty[p].bit_select(l, 1)):
                 m.d.comb += [links_w.addr.eq(addr(p, tail[p][l])), links_w.data.eq(entry),
                              links_w.en.eq(1)]
             with m.Else():
                 m.d.sync += head[p][l].eq(entry)
-            m.d.sync += [tail[p][l].eq(entry), cnt[p][l].eq(cnt[p][l] + 1), total[p].eq(total[p] + 1)]
+            m.d.sync += tail[p][l].eq(entry)
             with m.If(from_bump):
                 m.d.sync += bump[p].eq(bump[p] + 1)
             with m.Else():
@@ -128,28 +164,20 @@ class PriorityQueues(wiring.Component):
                 m.d.comb += links_r.addr.eq(addr(p, free_top[p]))
                 m.d.sync += [second.eq(QueueOp.PUSH), r_proc.eq(p)]
 
-        with m.Elif(self.op == QueueOp.POP):
-            # Lowest-numbered non-empty level.
-            best = Signal(self.level_bits)
-            has = Signal()
-            for lv in reversed(range(NL)):
-                with m.If(cnt[p][lv] != 0):
-                    m.d.comb += [best.eq(lv), has.eq(1)]
-            e = head[p][best]
-            m.d.comb += [words_r.addr.eq(addr(p, e)), links_r.addr.eq(addr(p, e))]
-            m.d.sync += [second.eq(QueueOp.POP), r_proc.eq(p), r_level.eq(best), r_entry.eq(e),
-                         r_has.eq(has)]
+        with m.Elif(is_pop):
+            e = head_best[p]
+            m.d.comb += links_r.addr.eq(addr(p, e))
+            m.d.sync += [second.eq(QueueOp.POP), r_proc.eq(p), r_level.eq(best_p[p]), r_entry.eq(e),
+                         r_has.eq(nonempty[p].any())]
 
         with m.If(second == QueueOp.PUSH):
             m.d.sync += free_top[r_proc].eq(links_r.data)
         with m.If(second == QueueOp.POP):
             m.d.comb += self.pop_word.eq(Mux(r_has, words_r.data, 0))
             with m.If(r_has):
-                c = cnt[r_proc][r_level]
-                m.d.sync += [c.eq(c - 1), total[r_proc].eq(total[r_proc] - 1),
-                             free_top[r_proc].eq(r_entry)]
-                with m.If(c != 1):
-                    m.d.sync += head[r_proc][r_level].eq(links_r.data)
+                # The level's next head (meaningless when the level empties: a push to an empty
+                # level sets its head).
+                m.d.sync += [head[r_proc][r_level].eq(links_r.data), free_top[r_proc].eq(r_entry)]
                 # The freed entry links to the previous top of the free list.
                 m.d.comb += [links_w.addr.eq(addr(r_proc, r_entry)), links_w.data.eq(free_top[r_proc]),
                              links_w.en.eq(1)]
