@@ -905,6 +905,15 @@ async def random_vs_model(dut):
             if all(s & 3 for s in srs[:1]) and b.src.empty() and b.sts.empty():
                 break
         await ClockCycles(dut.clk, 200)
+        # S2MM is quiescent once every RX descriptor's write-back matches the model's (the loop
+        # above sees only MM2S: S2MM may be waiting for data, and with random memory pauses its
+        # last write-back can take longer than a fixed wait).
+        for _ in range(200):
+            if all(rx.get(i, D.STATUS) == int.from_bytes(mm.read(rx.addr(i) + D.STATUS, 4), "little")
+                   for i in range(nrx)):
+                break
+            await ClockCycles(dut.clk, 20)
+        await ClockCycles(dut.clk, 20)
         while not b.sink.empty():
             rtl_frames.append(bytes(b.sink.recv_nowait().tdata))
         check(rtl_frames == model.tx_frames, f"step {step}: TX frames differ "
