@@ -98,8 +98,37 @@ def bench_plic(out_dir: Path, *, synth: bool = True) -> dict:
 
 
 def _bench_eth(out_dir, *, synth=True):
+    """The MAC's figures, and with synthesis the peer's (LiteEth from PyPI, in its own venv, through
+    the same flow in the same run; a peer that cannot be installed or built is recorded as such)."""
     from atsoc.scripts.bench_eth import bench_eth
-    return bench_eth(out_dir, synth=synth)
+    result = bench_eth(out_dir, synth=synth)
+    if synth:
+        from atsoc.scripts.bench_peer import bench_liteeth
+        try:
+            peer = bench_liteeth(out_dir / "peer-liteeth")
+            result["peer"] = {k: peer.get(k) for k in ("peer", "config", "versions", "lut4", "ccu2c", "ff",
+                                                        "dp16kd", "fmax_mhz")}
+        except RuntimeError as e:
+            result["peer_error"] = str(e).splitlines()[0][:200]
+    return result
+
+
+def _render_peer(res: dict) -> list[str]:
+    if res.get("peer_error"):
+        return [f"Peer (LiteEth) not measured in this run: {res['peer_error']}", ""]
+    peer = res.get("peer")
+    if not peer:
+        return []
+    ours = (res.get("ecp5") or [{}])[0] if isinstance(res.get("ecp5"), list) else res.get("ecp5", {})
+    fmax = lambda d: ", ".join(f"{k} {v:.1f}" for k, v in sorted((d or {}).items()))
+    out = ["Side by side, same flow and tool versions (`atsoc bench eth` measures both):", "",
+           "| design | LUT4 | CCU2C | FF | DP16KD | Fmax (MHz) |", "|---|---|---|---|---|---|"]
+    if ours:
+        out.append(f"| atsoc eth_mac | {ours.get('lut4')} | {ours.get('ccu2c')} | {ours.get('ff')} | "
+                   f"{ours.get('dp16kd')} | {fmax(ours.get('fmax_mhz'))} |")
+    out.append(f"| {peer.get('peer') or 'LiteEth MAC'} | {peer['lut4']} | {peer['ccu2c']} | {peer['ff']} | "
+               f"{peer['dp16kd']} | {fmax(peer['fmax_mhz'])} |")
+    return out + [""]
 
 
 def _bench_atsintc(out_dir, *, synth=True):
@@ -202,4 +231,6 @@ def render_markdown(record: dict) -> str:
         render = _renderer(name)
         if render is not None:
             out += render(res) + [""]
+        if name == "eth":
+            out += _render_peer(res)
     return "\n".join(out) + "\n"
