@@ -84,4 +84,4 @@ def test_config_checks():
     from atsoc.scripts.blocks import parameter_docs
     docs = parameter_docs(AXIDMAConfig)
     assert set(docs) == {"data_width", "max_burst_beats", "max_reads_outstanding", "s2mm_fifo_depth",
-                         "status_stream", "completion_tokens", "base"}
+                         "status_stream", "completion_tokens", "scatter_gather", "base"}

@@ -2,7 +2,8 @@
 Verilator, one pytest item per testcase and configuration.
 
 Two builds: the default (32-bit data, 16-beat bursts) runs every testcase; a wide one (64-bit
-data, 32-beat bursts, completion tokens) runs the data-path, error and driver testcases again.
+data, 32-beat bursts, completion tokens) runs the data-path, error and driver testcases again; a simple-mode one
+(``scatter_gather=False``) runs the simple_* testcases.
 Random testcases print their seed (``ATSOC_SEED`` replays it).
 """
 
@@ -16,6 +17,7 @@ from dma_build import dma_verilog, run_dma
 CONFIGS = {
     "default": AXIDMAConfig(),
     "wide": AXIDMAConfig(data_width=64, max_burst_beats=32, completion_tokens=True),
+    "simple": AXIDMAConfig(scatter_gather=False, status_stream=False),
 }
 
 ALL = [
@@ -26,7 +28,10 @@ ALL = [
 WIDE = ["mm2s_frames", "s2mm_frames", "bus_errors", "linux_axienet", "axi_bursts",
         "completion_tokens", "random_vs_model"]
 
-CASES = [("default", t) for t in ALL] + [("wide", t) for t in WIDE]
+SIMPLE = ["simple_mm2s", "simple_s2mm", "simple_errors"]
+
+CASES = ([("default", t) for t in ALL] + [("wide", t) for t in WIDE]
+         + [("simple", t) for t in SIMPLE])
 
 
 @pytest.mark.parametrize("name,testcase", CASES, ids=[f"{n}-{t}" for n, t in CASES])

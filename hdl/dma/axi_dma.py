@@ -1,4 +1,5 @@
-"""The AXI DMA top (Verilog module ``axi_dma``): PG021-compatible scatter-gather MM2S and S2MM.
+"""The AXI DMA top (Verilog module ``axi_dma``): PG021-compatible scatter-gather MM2S and S2MM,
+or, with ``AXIDMAConfig(scatter_gather=False)``, PG021's simple (direct register) mode.
 
 Structure (one concern per module):
 
@@ -77,7 +78,7 @@ class DMAEngine(wiring.Component):
         cfg = self.config
         aw, dw = cfg.ADDR_WIDTH, cfg.data_width
 
-        m.submodules.regs = regs = DMARegisterFile(self.regmap)
+        m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather)
         wiring.connect(m, wiring.flipped(self.reg), regs.port)
         m.d.comb += [self.reset_request.eq(regs.reset_request), regs.resetting.eq(self.resetting)]
 
@@ -94,9 +95,11 @@ class DMAEngine(wiring.Component):
             else:
                 m.d.comb += getattr(src, name).eq(getattr(self.m_axi, name))
 
-        m.submodules.mm2s = mm2s = ChannelController(s2mm=False, addr_width=aw, data_width=dw)
+        m.submodules.mm2s = mm2s = ChannelController(s2mm=False, addr_width=aw, data_width=dw,
+                                                     simple=not cfg.scatter_gather)
         m.submodules.s2mm = s2mm = ChannelController(s2mm=True, addr_width=aw, data_width=dw,
-                                                     status_stream=cfg.status_stream)
+                                                     status_stream=cfg.status_stream,
+                                                     simple=not cfg.scatter_gather)
         m.submodules.mm2s_mover = mm2s_mv = MM2SDataMover(
             addr_width=aw, data_width=dw, max_burst_beats=cfg.max_burst_beats,
             max_outstanding=cfg.max_reads_outstanding)
@@ -135,18 +138,27 @@ class DMAEngine(wiring.Component):
 
         for name, ch in (("mm2s", mm2s), ("s2mm", s2mm)):
             r = getattr(regs, name)
-            m.submodules[f"{name}_coalescer"] = co = InterruptCoalescer()
             m.d.comb += [
                 ch.rs.eq(r.rs), ch.cyclic.eq(r.cyclic), ch.keyhole.eq(r.keyhole),
                 ch.curdesc_sw.eq(r.curdesc_sw), ch.curdesc_we.eq(r.curdesc_we),
                 ch.tail.eq(r.tail), ch.tail_we.eq(r.tail_we),
+                ch.sa.eq(r.sa), ch.length.eq(r.length), ch.length_we.eq(r.length_we),
+                r.bytes_done.eq(ch.bytes_done), r.bytes_done_we.eq(ch.bytes_done_we),
                 r.curdesc.eq(ch.curdesc), r.halted.eq(ch.halted), r.idle.eq(ch.idle),
                 r.errors.eq(ch.errors), r.error.eq(ch.error),
-                co.threshold.eq(r.irq_threshold), co.delay.eq(r.irq_delay),
-                co.threshold_we.eq(r.threshold_we), co.packet_done.eq(ch.packet_done),
-                r.ioc.eq(co.ioc), r.dly.eq(co.dly),
-                r.threshold_count.eq(co.threshold_count), r.delay_count.eq(co.delay_count),
             ]
+            if cfg.scatter_gather:
+                m.submodules[f"{name}_coalescer"] = co = InterruptCoalescer()
+                m.d.comb += [
+                    co.threshold.eq(r.irq_threshold), co.delay.eq(r.irq_delay),
+                    co.threshold_we.eq(r.threshold_we), co.packet_done.eq(ch.packet_done),
+                    r.ioc.eq(co.ioc), r.dly.eq(co.dly),
+                    r.threshold_count.eq(co.threshold_count), r.delay_count.eq(co.delay_count),
+                ]
+            else:
+                # Simple mode (PG021): IRQThreshold/IRQDelay are not used, IOC per transfer.
+                m.d.comb += [r.ioc.eq(ch.packet_done), r.dly.eq(0),
+                             r.threshold_count.eq(1), r.delay_count.eq(0)]
         m.d.comb += [self.mm2s_irq.eq(regs.mm2s.irq), self.s2mm_irq.eq(regs.s2mm.irq)]
 
         # Completion tokens: completed descriptor address | 1 (both channels; MM2S first when

@@ -88,10 +88,18 @@ class ChannelController(wiring.Component):
         The data mover's command and result (see the movers).
     sts : In(AXIStreamSignature(32))
         S2MM status stream (frame length in [15:0], one beat per frame).
+    simple : bool
+        Simple (direct register) mode, see :meth:`_elaborate_simple`: no descriptors, the
+        ``rd``/``wr`` requesters stay idle and ``sts`` is not read.
+    sa, length, length_we : In
+        Simple mode: SA/DA, LENGTH and the pulse of a LENGTH write (register already updated).
+    bytes_done, bytes_done_we : Out
+        Simple mode: bytes moved, and the pulse that writes them back to LENGTH (S2MM only).
     """
 
-    def __init__(self, *, s2mm, addr_width, data_width, status_stream=True):
+    def __init__(self, *, s2mm, addr_width, data_width, status_stream=True, simple=False):
         self._s2mm = s2mm
+        self._simple = simple
         self._aw, self._dw = addr_width, data_width
         self._sts = status_stream and s2mm
         super().__init__({
@@ -108,10 +116,77 @@ class ChannelController(wiring.Component):
             "done": In(1), "done_bytes": In(26), "done_eof": In(1), "done_resp": In(2),
             "cancel": Out(1), "mover_busy": In(1), "mover_started": In(1),
             "sts": In(AXIStreamSignature(data_width=32, keep=False)),
+            "sa": In(addr_width), "length": In(26), "length_we": In(1),
+            "bytes_done": Out(26), "bytes_done_we": Out(1),
         })
+
+    def _elaborate_simple(self, m):
+        """PG021 simple mode. RS=1 leaves Halted for Idle; a non-zero LENGTH write while idle
+        moves LENGTH bytes at SA/DA (MM2S: one frame, TLAST on the last beat; S2MM: until TLAST
+        or LENGTH bytes). On success (Idle a few cycles later, once these are visible): IOC (through the coalescer, one packet), S2MM LENGTH
+        becomes the bytes received, back to Idle (or Halted if RS was cleared meanwhile). On
+        SLVERR/DECERR: DMASlvErr/DMADecErr, ``error`` and Halted. A LENGTH write of 0 is
+        ignored. Stopping (RS low, soft reset) behaves as in scatter-gather mode."""
+        stopping = ~self.rs | self.stop
+        addr = Signal(self._aw)
+        length = Signal(26)
+        settle = Signal(2)
+        m.d.sync += [self.error.eq(0), self.packet_done.eq(0), self.bytes_done_we.eq(0)]
+        m.d.comb += [self.cmd_keyhole.eq(self.keyhole), self.curdesc.eq(0)]
+
+        with m.FSM():
+            with m.State("HALTED"):
+                m.d.comb += self.halted.eq(1)
+                with m.If(self.rs & ~self.stop & (self.errors.as_value() == 0)):
+                    m.next = "IDLE"
+
+            with m.State("IDLE"):
+                m.d.comb += self.idle.eq(1)
+                with m.If(stopping):
+                    m.next = "HALTED"
+                with m.Elif(self.length_we & (self.length != 0)):
+                    m.d.sync += [addr.eq(self.sa), length.eq(self.length)]
+                    m.next = "CMD"
+
+            with m.State("CMD"):
+                m.d.comb += [self.cmd_valid.eq(1), self.cmd_addr.eq(addr),
+                             self.cmd_length.eq(length), self.cmd_eof.eq(1)]
+                with m.If(self.cmd_ready):
+                    m.next = "XFER"
+
+            with m.State("XFER"):
+                if self._s2mm:
+                    m.d.comb += self.cancel.eq(stopping)
+                with m.If(self.done):
+                    slv, dec = self.done_resp == SLVERR, self.done_resp == DECERR
+                    with m.If(slv | dec):
+                        m.d.sync += [self.errors.eq(self.errors.as_value() | Cat(Const(0, 1), slv, dec)),
+                                     self.error.eq(1)]
+                        m.next = "HALTED"
+                    with m.Else():
+                        m.d.sync += self.packet_done.eq(1)
+                        if self._s2mm:
+                            m.d.sync += [self.bytes_done.eq(self.done_bytes), self.bytes_done_we.eq(1)]
+                        m.d.sync += settle.eq(0)
+                        m.next = "COMPLETE"
+                with m.Elif(~self.mover_busy & (self.stop | (stopping & ~self.mover_started)) & ~self.cmd_valid):
+                    m.next = "HALTED"
+
+            # A few cycles so that IOC_Irq (coalescer, then DMASR) and the S2MM LENGTH are
+            # visible by the time DMASR shows Idle.
+            with m.State("COMPLETE"):
+                m.d.sync += settle.eq(settle + 1)
+                with m.If(settle == 3):
+                    with m.If(stopping):
+                        m.next = "HALTED"
+                    with m.Else():
+                        m.next = "IDLE"
+        return m
 
     def elaborate(self, platform):
         m = Module()
+        if self._simple:
+            return self._elaborate_simple(m)
         dw, bw = self._dw, self._dw // 8
         rd, wr = self.rd, self.wr
 

@@ -29,6 +29,11 @@ class AXIDMAConfig:
     completion_tokens : bool
         Whether m_axis_token emits one 64-bit word per completed descriptor (its address with
         bit 0 set), for the ATSINTC's hardware enqueue port. When false the port is tied off.
+    scatter_gather : bool
+        PG021 C_INCLUDE_SG. True: the scatter-gather engine (CURDESC/TAILDESC, descriptors).
+        False: simple (direct register) mode: software sets DMACR.RS, writes SA (MM2S) or DA
+        (S2MM), and the write of LENGTH starts one transfer; DMASR.SGIncld reads 0. S2MM LENGTH
+        is the buffer size and reads back the bytes received (a frame ends at TLAST).
     base : int
         Bus address of the register window; documentation and generated headers only.
     """
@@ -39,6 +44,7 @@ class AXIDMAConfig:
     s2mm_fifo_depth: int = 64
     status_stream: bool = True
     completion_tokens: bool = False
+    scatter_gather: bool = True
     base: int = 0x4040_0000
 
     #: Address bits of the AXI4 master (32-bit address mode; the *_MSB words are ignored).

@@ -13,6 +13,11 @@ map (the pattern of RegisterBank's docstring; their read data is ORed with the b
 * TAILDESC is stored only when the channel is not halted ("halted: no effect"); the channel
   gets a pulse one cycle after the write, when the register already holds the new value.
 
+In simple mode (``simple=True``, the map of ``scatter_gather=False``) SA/DA and LENGTH are
+stored here; a LENGTH write while the channel is not halted pulses ``length_we`` one cycle
+later (register already updated), and ``bytes_done_we`` (S2MM) overwrites LENGTH with the
+bytes received. DMASR.SGIncld reads 0.
+
 Interrupt outputs are registered: ``irq = |(DMASR[14:12] & DMACR[14:12])``.
 """
 
@@ -44,6 +49,8 @@ class ChannelRegsSignature(wiring.Signature):
             "ioc": In(1), "dly": In(1),
             "threshold_count": In(8, init=1), "delay_count": In(8),
             "irq": Out(1),
+            "sa": Out(addr_width), "length": Out(26), "length_we": Out(1),
+            "bytes_done": In(26), "bytes_done_we": In(1),
         })
 
 
@@ -54,6 +61,8 @@ class DMARegisterFile(wiring.Component):
     ----------
     regmap : RegisterMap
         :func:`~.registers.dma_register_map`.
+    simple : bool
+        Simple (direct register) mode: SA/DA and LENGTH instead of the scatter-gather engine.
 
     Attributes
     ----------
@@ -67,8 +76,9 @@ class DMARegisterFile(wiring.Component):
 
     READ_LATENCY = 1
 
-    def __init__(self, regmap):
+    def __init__(self, regmap, *, simple=False):
         self._regmap = regmap
+        self._simple = simple
         super().__init__({
             "port": In(RegisterPortSignature(addr_width=regmap.addr_width, data_width=32)),
             "mm2s": Out(ChannelRegsSignature()), "s2mm": Out(ChannelRegsSignature()),
@@ -131,6 +141,25 @@ class DMARegisterFile(wiring.Component):
             with m.If(port.w_stb & wdec.hit[f"{ch}_taildesc"] & ~c.halted):
                 m.d.sync += [tail.eq(merged(tail, port.w_data) & ~0x3F), c.tail_we.eq(1)]
 
+            if self._simple:
+                an = f"{ch}_sa" if ch == "mm2s" else f"{ch}_da"
+                sa = Signal(32, name=f"{ch}_{an[5:]}")
+                length = Signal(26, name=f"{ch}_length")
+                m.d.sync += c.length_we.eq(0)
+                m.d.comb += [c.sa.eq(sa), c.length.eq(length)]
+                with m.If(port.w_stb & wdec.hit[an]):
+                    m.d.sync += sa.eq(merged(sa, port.w_data))
+                with m.If(port.w_stb & wdec.hit[f"{ch}_length"]):
+                    m.d.sync += length.eq(merged(length, port.w_data))
+                    with m.If(~c.halted):
+                        m.d.sync += c.length_we.eq(1)
+                with m.If(c.bytes_done_we):
+                    m.d.sync += length.eq(c.bytes_done)
+                with m.If(rdec.hit[an]):
+                    m.d.comb += read_custom.eq(sa)
+                with m.If(rdec.hit[f"{ch}_length"]):
+                    m.d.comb += read_custom.eq(length)
+
             with m.If(rdec.hit[f"{ch}_dmacr"]):
                 m.d.comb += read_custom.eq(dmacr_rd)
             with m.If(rdec.hit[f"{ch}_curdesc"]):
@@ -141,7 +170,7 @@ class DMARegisterFile(wiring.Component):
             sr = getattr(bank.fields, f"{ch}_dmasr")
             e = c.errors
             m.d.comb += [
-                sr.halted.r_data.eq(c.halted), sr.idle.r_data.eq(c.idle), sr.sgincld.r_data.eq(1),
+                sr.halted.r_data.eq(c.halted), sr.idle.r_data.eq(c.idle), sr.sgincld.r_data.eq(int(not self._simple)),
                 sr.dma_int_err.r_data.eq(e.dma_int), sr.dma_slv_err.r_data.eq(e.dma_slv),
                 sr.dma_dec_err.r_data.eq(e.dma_dec), sr.sg_int_err.r_data.eq(e.sg_int),
                 sr.sg_slv_err.r_data.eq(e.sg_slv), sr.sg_dec_err.r_data.eq(e.sg_dec),

@@ -41,13 +41,14 @@ def _dmacr(ch):
     ]
 
 
-def _dmasr(ch):
+def _dmasr(ch, sg=True):
     return [
         Field("halted", 0, 1, Access.R, reset=1, doc="The channel is stopped (RS is 0 and no "
               "transfer of this channel is in progress)."),
         Field("idle", 1, 1, Access.R, doc="Running and waiting: every descriptor up to TAILDESC is "
               "done. 0 while halted."),
-        Field("sgincld", 3, 1, Access.R, reset=1, doc="Scatter-gather engine included (always 1)."),
+        Field("sgincld", 3, 1, Access.R, reset=int(sg), doc="Scatter-gather engine included "
+              "(always 1)." if sg else "Scatter-gather engine included (0: simple mode)."),
         Field("dma_int_err", 4, 1, Access.R, doc="Internal error: a descriptor with buffer length 0."),
         Field("dma_slv_err", 5, 1, Access.R, doc="SLVERR on a data transfer."),
         Field("dma_dec_err", 6, 1, Access.R, doc="DECERR on a data transfer."),
@@ -66,11 +67,27 @@ def _dmasr(ch):
     ]
 
 
-def _channel(ch, base):
+def _simple(ch, base):
+    up, addr = ch.upper(), ("sa" if ch == "mm2s" else "da")
+    return [
+        Register(f"{ch}_{addr}", base + 0x18, [
+            Field(addr, 0, 32, Access.RW, doc="Buffer address of the next transfer (simple mode)."),
+        ], doc=f"{up} {'source' if ch == 'mm2s' else 'destination'} address (simple mode)."),
+        Register(f"{ch}_length", base + 0x28, [
+            Field("length", 0, 26, Access.RW, doc="Bytes to transfer; a non-zero write while "
+                  "running and idle starts the transfer. " + (
+                      "S2MM: the buffer size; reads back the bytes received once the transfer is "
+                      "done (a frame shorter than the buffer ends at TLAST)." if ch == "s2mm"
+                      else "MM2S: one frame, TLAST on its last beat.")),
+        ], doc=f"{up} transfer length (simple mode)."),
+    ]
+
+
+def _channel(ch, base, sg=True):
     up = ch.upper()
     return [
         Register(f"{ch}_dmacr", base + 0x00, _dmacr(ch), doc=f"{up} DMA control."),
-        Register(f"{ch}_dmasr", base + 0x04, _dmasr(ch), doc=f"{up} DMA status. Error bits are "
+        Register(f"{ch}_dmasr", base + 0x04, _dmasr(ch, sg), doc=f"{up} DMA status. Error bits are "
                  "sticky until Reset; IOC_Irq, Dly_Irq and Err_Irq are write-1-to-clear (mask 0x7000)."),
         Register(f"{ch}_curdesc", base + 0x08, [
             Field("curdesc", 6, 26, Access.RW, doc="Address bits [31:6] of the current descriptor "
@@ -83,11 +100,20 @@ def _channel(ch, base):
                   "the last descriptor processed; while busy it moves the pause point; while "
                   "halted it has no effect (not stored)."),
         ], doc=f"{up} tail descriptor pointer."),
-    ]
+    ] + ([] if sg else _simple(ch, base))
 
 
 def dma_register_map(config: AXIDMAConfig = AXIDMAConfig()) -> RegisterMap:
     """Build the register map for ``config``."""
+    sg = config.scatter_gather
+    if not sg:
+        return RegisterMap(
+            "axi_dma", _channel("mm2s", 0x00, sg) + _channel("s2mm", S2MM_OFFSET, sg),
+            data_width=32, size=1 << AXIDMAConfig.REG_ADDR_WIDTH,
+            doc="AXI DMA (PG021 v7.1 register layout), simple (direct register) mode, 32-bit "
+                f"address mode (base {config.base:#010x}). Byte strobes are honoured. CURDESC and "
+                "TAILDESC are unused in this mode.",
+            reserved_doc="reads 0 and ignores writes (OKAY): the *_MSB registers are not implemented.")
     return RegisterMap("axi_dma", _channel("mm2s", 0x00) + _channel("s2mm", S2MM_OFFSET),
                        data_width=32, size=1 << AXIDMAConfig.REG_ADDR_WIDTH,
                        doc="AXI DMA (PG021 v7.1 register layout), scatter-gather mode, 32-bit address "

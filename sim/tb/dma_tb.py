@@ -36,7 +36,8 @@ S2 = R.S2MM_DMACR            # S2MM register offset (0x30)
 
 def config_to_env(config: AXIDMAConfig) -> dict[str, str]:
     d = {k: getattr(config, k) for k in ("data_width", "max_burst_beats", "max_reads_outstanding",
-                                          "s2mm_fifo_depth", "status_stream", "completion_tokens")}
+                                          "s2mm_fifo_depth", "status_stream", "completion_tokens",
+                                          "scatter_gather")}
     return {ENV: json.dumps(d)}
 
 
@@ -935,6 +936,125 @@ async def random_vs_model(dut):
             dut._log.info("step %d: error halted the DMA (as the model); stopping", step)
             break
     dut._log.info("random run: %d TX frames compared", len(rtl_frames))
+
+
+# ================================================================================================
+# Simple (direct register) mode, AXIDMAConfig(scatter_gather=False)
+# ================================================================================================
+
+SA, LENGTH = 0x18, 0x28          # MM2S SA / LENGTH; S2MM DA / LENGTH are these plus S2
+RS_IOC_ERR = R.MM2S_DMACR_RS_MASK | R.MM2S_DMACR_IOC_IRQEN_MASK | R.MM2S_DMACR_ERR_IRQEN_MASK
+
+
+async def _simple_bench(dut):
+    b = await bench(dut)
+    check(not b.cfg.scatter_gather, "simple-mode testcases need a scatter_gather=False build")
+    for off in (0, S2):
+        sr = await b.rd(off + R.MM2S_DMASR)
+        check(sr == 0x00010001, f"DMASR {sr:#x} after reset: Halted, SGIncld 0")
+    return b
+
+
+@cocotb.test()
+async def simple_mm2s(dut):
+    """Simple-mode MM2S: RS, SA, LENGTH starts; bytes and TLAST on the stream; Idle and
+    IOC_Irq after each transfer; the irq line; W1C of IOC_Irq; SA/LENGTH read back."""
+    b = await _simple_bench(dut)
+    await b.wr(R.MM2S_DMACR, RS_IOC_ERR)
+    sr = await b.rd(R.MM2S_DMASR)
+    check(sr & 0xB == 0x2, f"running and idle before any transfer, SGIncld 0 (DMASR {sr:#x})")
+    for n in (1, 7, b.bw * 16 + 3, 300, 4096 + 77):
+        data = b.rand_bytes(n)
+        a = b.buf(data)
+        await b.wr(SA, a)
+        await b.wr(LENGTH, n)
+        check(await b.rd(SA) == a and await b.rd(LENGTH) == n, "SA / LENGTH read back")
+        got = await b.recv_tx()
+        check(got == data, f"MM2S {n} bytes: got {len(got)} bytes, mismatch")
+        sr = await b.wait_idle(0)
+        check(sr & 0x7771 == 0x1000, f"{n} bytes: DMASR {sr:#x}, expected Idle + IOC_Irq only")
+        check(int(dut.mm2s_irq.value) == 1, "mm2s_irq with IOC_IrqEn")
+        await b.wr(R.MM2S_DMASR, 0x1000)
+        check(await b.rd(R.MM2S_DMASR) & 0x1000 == 0, "IOC_Irq cleared by W1C")
+        check(int(dut.mm2s_irq.value) == 0, "mm2s_irq low after W1C")
+    # a LENGTH write while halted does not start anything
+    await b.wr(R.MM2S_DMACR, 0)
+    sr = await b.rd(R.MM2S_DMASR)
+    check(sr & 3 == 1, f"halted after RS=0 (DMASR {sr:#x})")
+    await b.wr(LENGTH, 16)
+    await ClockCycles(dut.clk, 200)
+    check(b.sink.empty(), "no transfer from a LENGTH write while halted")
+
+
+@cocotb.test()
+async def simple_s2mm(dut):
+    """Simple-mode S2MM: DA and LENGTH (buffer size); a frame shorter than the buffer ends at
+    TLAST, LENGTH reads back the bytes received; memory after the frame untouched; IOC on every
+    transfer (IRQThreshold ignored), Idle."""
+    b = await _simple_bench(dut)
+    await b.wr(S2 + R.MM2S_DMACR, RS_IOC_ERR | (5 << 16))   # IRQThreshold unused in this mode
+    for buf_len, n in ((256, 100), (256, 256), (64, 1), (2048, 1500), (b.bw * 8, b.bw * 3)):
+        a = b.buf(buf_len)
+        await b.wr(S2 + SA, a)
+        await b.wr(S2 + LENGTH, buf_len)
+        sr = await b.rd(S2 + R.MM2S_DMASR)
+        check(sr & 3 == 0, f"busy (not Idle, not Halted) while waiting for the frame (DMASR {sr:#x})")
+        data = b.rand_bytes(n)
+        await b.send_rx(data)
+        sr = await b.wait_idle(S2)
+        check(sr & 0x7771 == 0x1000, f"{n}/{buf_len}: DMASR {sr:#x}, expected Idle + IOC_Irq only")
+        check(int(dut.s2mm_irq.value) == 1, "s2mm_irq with IOC_IrqEn")
+        got = await b.rd(S2 + LENGTH)
+        check(got == n, f"LENGTH reads back {got}, expected the {n} bytes received")
+        check(b.ram.read(a, n) == data, f"{n}-byte frame corrupted in memory")
+        check(b.ram.read(a + n, 1) == b"\xee", "byte after the frame written")
+        await b.wr(S2 + R.MM2S_DMASR, 0x1000)
+        check(await b.rd(S2 + R.MM2S_DMASR) & 0x1000 == 0, "IOC_Irq cleared by W1C")
+        check(int(dut.s2mm_irq.value) == 0, "s2mm_irq low after W1C")
+
+
+@cocotb.test()
+async def simple_errors(dut):
+    """Simple mode: SLVERR/DECERR on the data of either channel sets DMASlvErr/DMADecErr and
+    Err_Irq, halts, clears RS of both channels and no IOC; a LENGTH write is then ignored;
+    Reset recovers (SGIncld still 0) and the channel works again."""
+    b = await _simple_bench(dut)
+    for channel, resp in (("mm2s", SLVERR), ("s2mm", DECERR), ("mm2s", DECERR), ("s2mm", SLVERR)):
+        off = 0 if channel == "mm2s" else S2
+        n = 200
+        data = b.rand_bytes(n)
+        a = b.buf(data if channel == "mm2s" else n)
+        fault = Fault(a + 64, a + 128, resp, "r" if channel == "mm2s" else "w")
+        b.ram.faults.append(fault)
+        await b.wr(off + R.MM2S_DMACR, RS_IOC_ERR)
+        await b.wr(S2 - off + R.MM2S_DMACR, R.MM2S_DMACR_RS_MASK)      # the other one runs too
+        await b.wr(off + SA, a)
+        await b.wr(off + LENGTH, n)
+        if channel == "s2mm":
+            await b.send_rx(data)
+        await b.mmio.wait_irq(0 if channel == "mm2s" else 1)
+        sr = await b.rd(off + R.MM2S_DMASR)
+        bit = 0x20 if resp == SLVERR else 0x40
+        check(sr & 0x777B == 0x4001 | bit, f"{channel} {resp}: DMASR {sr:#x}, expected Halted|ErrIrq|{bit:#x}")
+        for o in (0, S2):
+            check(await b.rd(o + R.MM2S_DMACR) & 1 == 0, "RS cleared in both channels")
+        await b.wr(off + R.MM2S_DMACR, R.MM2S_DMACR_RS_MASK)
+        check(await b.rd(off + R.MM2S_DMACR) & 1 == 0, "RS=1 ignored while an error bit is set")
+        b.ram.faults.remove(fault)
+        await ClockCycles(dut.clk, 50)
+        await b.reset()
+        for o in (0, S2):
+            sr = await b.rd(o + R.MM2S_DMASR)
+            check(sr == 0x00010001, f"Reset clears the error bits (DMASR {sr:#x})")
+        while not b.sink.empty():
+            b.sink.recv_nowait()
+    # works again after Reset
+    data = b.rand_bytes(99)
+    await b.wr(R.MM2S_DMACR, R.MM2S_DMACR_RS_MASK)
+    await b.wr(SA, b.buf(data))
+    await b.wr(LENGTH, 99)
+    check(await b.recv_tx() == data, "MM2S works after Reset")
+    await b.wait_idle(0)
 
 
 # ================================================================================================
