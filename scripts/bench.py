@@ -187,10 +187,6 @@ def main(block: str, out_dir: Path, *, synth: bool = True, docs: bool = True) ->
     return 0
 
 
-def _fmt_fmax(d: dict) -> str:
-    return ", ".join(f"{k} {v:.1f}" for k, v in sorted(d.items())) or "n/a"
-
-
 def render_markdown(record: dict) -> str:
     """docs/benchmarks.md from the merged record."""
     out = ["# Benchmarks", "",

@@ -62,9 +62,7 @@ def test_committed_generated_files_are_up_to_date():
 
 
 def test_c_header_compiles(tmp_path):
-    gcc = subprocess.run(["which", "gcc"], capture_output=True).returncode == 0
-    if not gcc:
-        pytest.fail("gcc is needed (Verilator needs it too)")
+    """The committed header (default configuration) compiles; gcc is required, as for Verilator."""
     src = tmp_path / "t.c"
     src.write_text('#include "atsoc/plic.h"\n'
                    '_Static_assert(PLIC_CLAIM(1) == 0x201004u, "claim");\n'

@@ -32,8 +32,13 @@ TESTCASES = [
 ]
 
 
-@pytest.mark.parametrize("testcase", TESTCASES)
-@pytest.mark.parametrize("name", list(CONFIGS))
+# xv6 hard-codes the QEMU layout (S-mode context of hart 0 is context 1): one-context builds
+# cannot run it, so it is not collected for them rather than passing without checking anything.
+CASES = [(name, case) for name in CONFIGS for case in TESTCASES
+         if not (case == "xv6_sequence" and CONFIGS[name].contexts < 2)]
+
+
+@pytest.mark.parametrize("name, testcase", CASES)
 def test_plic(name, testcase):
     run_plic(CONFIGS[name], testcase)
 

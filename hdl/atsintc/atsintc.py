@@ -10,8 +10,8 @@ from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bus.axi_lite import AXI4LiteBridge, AXI4LiteSignature
-from ..bus.regmap import RegisterDecoder
+from ..bus.axi_lite import AXI4LiteSignature
+from ..bus.register_target import add_register_target
 from .blocked import BlockedOp, BlockedQueues
 from .config import ATSINTCConfig
 from .queues import PriorityQueues, QueueOp
@@ -69,13 +69,8 @@ class ATSINTC(wiring.Component):
         NP, NL, NIRQ, NCH = cfg.processes, cfg.priorities, cfg.irq_lines, cfg.channels
         slverr_policy = cfg.reserved_policy == "slverr"
 
-        m.submodules.bridge = bridge = AXI4LiteBridge(
-            addr_width=cfg.addr_width, data_width=64, read_latency=self.READ_LATENCY)
-        wiring.connect(m, wiring.flipped(self.s_axil), bridge.axi)
-        port = bridge.reg
-        m.submodules.w_decoder = wdec = RegisterDecoder(self.regmap)
-        m.submodules.r_decoder = rdec = RegisterDecoder(self.regmap)
-        m.d.comb += [wdec.addr.eq(port.w_addr), rdec.addr.eq(port.r_addr)]
+        port, wdec, rdec = add_register_target(m, self.s_axil, self.regmap,
+                                               read_latency=self.READ_LATENCY)
 
         m.submodules.queues = queues = PriorityQueues(processes=NP, priorities=NL, capacity=cfg.capacity)
         pb, lb, cb = queues.proc_bits, queues.level_bits, queues.count_bits

@@ -188,12 +188,10 @@ class RegisterBank(wiring.Component):
         rm, port = self._regmap, self.port
         dw, lb = rm.data_width, rm.lane_bits
 
-        # Decode the AW/AR addresses themselves when the port carries them (shorter paths than
-        # through the bridge's address multiplexer); ``addr`` otherwise. Both are equivalent
-        # under the strobes.
-        members = port.signature.members
-        w_word = (port.w_addr if "w_addr" in members else port.addr)[lb:]
-        r_word = (port.r_addr if "r_addr" in members else port.addr)[lb:]
+        # Decode the AW/AR addresses themselves (shorter paths than through the bridge's address
+        # multiplexer).
+        w_word = port.w_addr[lb:]
+        r_word = port.r_addr[lb:]
         # Bit mask of the strobed bytes.
         wmask = Signal(dw)
         m.d.comb += wmask.eq(Cat(port.w_strb[i].replicate(8) for i in range(dw // 8)))

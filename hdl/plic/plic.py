@@ -15,8 +15,8 @@ from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bus.axi_lite import AXI4LiteBridge, AXI4LiteSignature
-from ..bus.regmap import RegisterDecoder
+from ..bus.axi_lite import AXI4LiteSignature
+from ..bus.register_target import add_register_target
 from .arbiter import ClaimArbiter
 from .config import PLICConfig, ReservedPolicy
 from .gateway import GatewayArray
@@ -59,16 +59,8 @@ class PLIC(wiring.Component):
         N, C, P, W = cfg.ids, cfg.contexts, cfg.priority_bits, cfg.words
         valid_ids = ((1 << N) - 1) & ~1          # bit 0 (source 0) never exists
 
-        m.submodules.bridge = bridge = AXI4LiteBridge(
-            addr_width=cfg.ADDR_WIDTH, data_width=32, read_latency=self.READ_LATENCY)
-        wiring.connect(m, wiring.flipped(self.s_axil), bridge.axi)
-        port = bridge.reg
-
-        # Separate decoders on the AW and AR addresses keep the bridge's handshake logic out of
-        # the decode, the claim arbiter's inputs and the read multiplexers.
-        m.submodules.w_decoder = wdec = RegisterDecoder(self.regmap)
-        m.submodules.r_decoder = rdec = RegisterDecoder(self.regmap)
-        m.d.comb += [wdec.addr.eq(port.w_addr), rdec.addr.eq(port.r_addr)]
+        port, wdec, rdec = add_register_target(m, self.s_axil, self.regmap,
+                                               read_latency=self.READ_LATENCY)
 
         m.submodules.gateways = gw = GatewayArray(
             ids=N, edge_sources=cfg.edge_sources, edge_count_limit=cfg.edge_count_limit,

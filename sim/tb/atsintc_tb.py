@@ -174,10 +174,10 @@ async def capacity_exhaustion(dut):
     more = [(0, 0x5000 + i) for i in range(cap // 2)]
     for level, w in more:
         await b.push(0, level, w)
-    rest = expect[cap // 2:]
-    got = await b.drain(0)
-    assert got == [w for _, w in more] + rest if rest and min(l for l, w in words if w in rest) > 0 \
-        else sorted(got) == sorted([w for _, w in more] + rest)
+    # Level 0 first (its old entries, then the new ones, FIFO), then the other levels in order.
+    rest = sorted(words, key=lambda lw: lw[0])[cap // 2:]
+    new = [w for _, w in more]
+    assert await b.drain(0) == [w for l, w in rest if l == 0] + new + [w for l, w in rest if l > 0]
 
 
 @cocotb.test()
@@ -232,8 +232,7 @@ async def info_register(dut):
     b = await Bench(dut).start()
     info = await b.rd(R.info(b.cfg.processes - 1))
     c = b.cfg
-    assert info == (c.priorities | c.capacity << 8 | c.processes << 24 | c.irq_lines << 32
-                    | c.channels << 40) & ((1 << 48) - 1) | (info & 0)
+    assert info == c.priorities | c.capacity << 8 | c.processes << 24 | c.irq_lines << 32 | c.channels << 40
 
 
 # -- interrupts ------------------------------------------------------------------------------------
@@ -295,8 +294,8 @@ async def blocked_queue_full(dut):
         if k < D - 1:
             await b.wr(R.intr_handler(owner, 1 % b.cfg.irq_lines), 0x300 + k)
             await b.wr(R.intr_handler(owner, n), 0x400 + k)
-    assert woken[0] == 0x200 and woken[:1] + sorted(woken[1:]) == woken[:1] + sorted(woken[1:])
-    assert 0x2FF not in woken
+    # Each pulse woke the oldest handler of line 0, in registration order; the refused one never.
+    assert woken == [0x200 + k for k in range(D)], [hex(w) for w in woken]
 
 
 # -- IPC ----------------------------------------------------------------------------------------------
@@ -435,9 +434,8 @@ async def simultaneous_events(dut):
         for op in ops:
             await op
         popped = await read_op if read_op else None
-        waiting_r = False
         dut.irq_sources.value = 0
-        assert not any(pending.values()) and not waiting_r, (combo, pending)
+        assert not pending["s"], (combo, "stream beat not taken")
         if popped is not None:
             assert popped in expect_p, (combo, hex(popped))
             expect_p.discard(popped)
