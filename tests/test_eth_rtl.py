@@ -20,7 +20,8 @@ def test_gmii(testcase, tmp_path):
     run_eth(GMII, testcase, extra_env={"ATSOC_ETH_PCAP": str(tmp_path / "tx.pcap")})
 
 
-@pytest.mark.parametrize("config", [GMII, EthMACConfig(data_width=32)], ids=["gmii8", "gmii32"])
+@pytest.mark.parametrize("config", [GMII, EthMACConfig(data_width=32), EthMACConfig(phy="rgmii")],
+                         ids=["gmii8", "gmii32", "rgmii"])
 def test_lint_clean(config):
     """Verilator -Wall is clean on the generated MAC apart from the documented waivers."""
     from atsoc.sim.runner import lint
@@ -48,3 +49,15 @@ def test_wide_stream(testcase, data_width, tmp_path):
     streams; the frame sizes make every TKEEP pattern of the last beat occur."""
     run_eth(EthMACConfig(data_width=data_width), testcase,
             extra_env={"ATSOC_ETH_PCAP": str(tmp_path / "tx.pcap")})
+
+
+RGMII = EthMACConfig(phy="rgmii")
+RGMII_TESTS = ["reset_values", "rx_good_frames", "rx_bad_frames", "tx_frames", "both_directions",
+               "rgmii_speeds"]
+
+
+@pytest.mark.parametrize("testcase", RGMII_TESTS)
+def test_rgmii(testcase, tmp_path):
+    """RGMII (behavioural DDR registers) against cocotbext-eth's RgmiiPhy: 1 Gb/s, and 100 and
+    10 Mb/s in ``rgmii_speeds``."""
+    run_eth(RGMII, testcase, extra_env={"ATSOC_ETH_PCAP": str(tmp_path / "tx.pcap")})

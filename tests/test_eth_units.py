@@ -228,3 +228,40 @@ def test_rx_bytes_to_stream(data_width):
     assert len(got) == len(frames), (len(got), seed)
     for i, (g, f) in enumerate(zip(got, frames)):
         assert g == f, (i, g.hex(), f.hex(), seed)
+
+
+def test_rgmii_on_ecp5_board_platform():
+    """EthMAC(phy="rgmii", rgmii_pads=...) on an amaranth-boards ECP5 platform: every RGMII data
+    and control pin goes through IDDRX1F/ODDRX1F (amaranth.lib.io.DDRBuffer), rgmii_tx_clk too,
+    and rx_clk gets its 125 MHz constraint. (The ``tx_ctrl`` spelling of Versa's second port.)"""
+    from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module
+    from amaranth.lib import io
+    from amaranth_boards.versa_ecp5 import VersaECP5Platform
+    from atsoc.hdl.eth.mac import EthMAC
+
+    class Top(Elaboratable):
+        def elaborate(self, platform):
+            m = Module()
+            m.domains.sync = cd = ClockDomain("sync")
+            m.submodules.clk = clk = io.Buffer("i", platform.request("clk100", 0, dir="-"))
+            m.d.comb += cd.clk.eq(clk.i)
+            pads = platform.request("eth_rgmii", 1, dir="-")
+            m.submodules.mac = mac = EthMAC(EthMACConfig(phy="rgmii", data_width=32),
+                                            rgmii_pads=pads)
+            m.d.comb += mac.gtx_clk.eq(ClockSignal("sync"))
+            assert not hasattr(mac, "rgmii_txd")
+            return m
+
+    plan = VersaECP5Platform().prepare(Top())
+    il = plan.files["top.il"]
+    assert il.count("IDDRX1F") == 5 and il.count("ODDRX1F") == 6      # rxd+ctl; txd+ctl+clk
+    assert 'FREQUENCY NET "mac.phy.rx_clk_buf.i" 125000000.0 HZ' in plan.files["top.lpf"]
+
+
+def test_rgmii_pads_checked():
+    from atsoc.hdl.eth.mac import EthMAC
+    from atsoc.hdl.eth.rgmii import RGMIIAdapter
+    with pytest.raises(ValueError, match="rgmii_pads"):
+        EthMAC(EthMACConfig(phy="gmii"), rgmii_pads=object())
+    with pytest.raises(ValueError, match="rx_clk"):
+        RGMIIAdapter(object())

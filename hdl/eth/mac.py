@@ -28,6 +28,7 @@ from .config import EthMACConfig, PhyInterface
 from .gmii import GMIIAdapter
 from .mdio import MDIOMaster
 from .mii import MIIAdapter
+from .rgmii import RGMIIAdapter, RGMIIPins
 from .registers import IRQ_BITS, STAT_COUNTERS, eth_mac_register_map
 from .rx import RxEngine, RxEvent
 from .rx_buffer import RxFrameBuffer
@@ -52,6 +53,10 @@ class EthMAC(wiring.Component):
     Parameters
     ----------
     config : EthMACConfig
+    rgmii_pads : object, optional
+        With ``phy="rgmii"`` on a board: the platform's RGMII I/O ports
+        (``platform.request("eth_rgmii", 0, dir="-")``); the adapter then uses
+        ``amaranth.lib.io.DDRBuffer`` on them and the component has no ``rgmii_*`` members.
 
     Attributes
     ----------
@@ -68,28 +73,42 @@ class EthMAC(wiring.Component):
         OR of IS AND IE (registered).
     gmii_rx_clk, gmii_rxd, gmii_rx_dv, gmii_rx_er, gmii_tx_clk, gmii_txd, gmii_tx_en, gmii_tx_er
         With ``phy="gmii"``; ``mii_*`` (4-bit data) with ``phy="mii"``.
+    gtx_clk : In(1)
+        With ``phy="rgmii"``: the 125 MHz transmit clock (at every speed).
+    rgmii_rx_clk, rgmii_rx_ctl, rgmii_rxd, rgmii_tx_clk, rgmii_tx_ctl, rgmii_txd
+        With ``phy="rgmii"`` and no ``rgmii_pads``: the RGMII pins, behind behavioural DDR
+        registers (simulation, Verilog). See :mod:`.rgmii`.
     mdc, mdio_i, mdio_o, mdio_oe
         MDIO (with ``mdio=True``): ``mdio_oe`` high drives ``mdio_o`` onto the pin.
     """
 
     READ_LATENCY = 1
 
-    def __init__(self, config: EthMACConfig = EthMACConfig()):
-        if config.phy == PhyInterface.RGMII:
-            raise ValueError("use atsoc.hdl.eth.rgmii.EthMACRGMII for phy='rgmii'")
+    def __init__(self, config: EthMACConfig = EthMACConfig(), *, rgmii_pads=None):
+        if rgmii_pads is not None and config.phy != PhyInterface.RGMII:
+            raise ValueError(f"rgmii_pads given but phy is {config.phy!r}, not 'rgmii'")
         self.config = config
         self.regmap = eth_mac_register_map(config)
+        self._rgmii_pads = rgmii_pads
         p = config.phy
-        dw = 8 if p == PhyInterface.GMII else 4
         members = {
             "s_axil": In(AXI4LiteSignature(addr_width=config.ADDR_WIDTH, data_width=32)),
             "s_axis_tx": In(AXIStreamSignature(data_width=config.data_width, keep=True)),
             "m_axis_rx": Out(AXIStreamSignature(data_width=config.data_width, user_width=1, keep=True)),
             "m_axis_rxs": Out(AXIStreamSignature(data_width=32, keep=False)),
             "mac_irq": Out(1),
-            f"{p}_rx_clk": In(1), f"{p}_rxd": In(dw), f"{p}_rx_dv": In(1), f"{p}_rx_er": In(1),
-            f"{p}_tx_clk": In(1), f"{p}_txd": Out(dw), f"{p}_tx_en": Out(1), f"{p}_tx_er": Out(1),
         }
+        if p == PhyInterface.RGMII:
+            # The transmit clock (125 MHz at every speed; the MAC forwards it on rgmii_tx_clk).
+            members["gtx_clk"] = In(1)
+            if rgmii_pads is None:
+                members.update({f"rgmii_{n}": flow for n, flow in RGMIIPins().members.items()})
+        else:
+            dw = 8 if p == PhyInterface.GMII else 4
+            members.update({
+                f"{p}_rx_clk": In(1), f"{p}_rxd": In(dw), f"{p}_rx_dv": In(1), f"{p}_rx_er": In(1),
+                f"{p}_tx_clk": In(1), f"{p}_txd": Out(dw), f"{p}_tx_en": Out(1), f"{p}_tx_er": Out(1),
+            })
         if config.mdio:
             members.update({"mdc": Out(1), "mdio_i": In(1), "mdio_o": Out(1), "mdio_oe": Out(1)})
         super().__init__(members)
@@ -101,25 +120,32 @@ class EthMAC(wiring.Component):
         m = Module()
         cfg = self.config
 
-        # -- clock domains ------------------------------------------------------------------
+        # -- clock domains and PHY adapter ---------------------------------------------------
         m.domains.eth_rx = ClockDomain("eth_rx", local=True)
         m.domains.eth_tx = ClockDomain("eth_tx", local=True)
-        m.d.comb += [ClockSignal("eth_rx").eq(self._pin("rx_clk")),
-                     ClockSignal("eth_tx").eq(self._pin("tx_clk"))]
         m.submodules.rx_reset = ResetSynchronizer(ResetSignal("sync"), domain="eth_rx")
         m.submodules.tx_reset = ResetSynchronizer(ResetSignal("sync"), domain="eth_tx")
-
-        # -- PHY adapter --------------------------------------------------------------------
-        if cfg.phy == PhyInterface.GMII:
-            m.submodules.phy = phy = GMIIAdapter(rx_domain="eth_rx")
+        if cfg.phy == PhyInterface.RGMII:
+            m.submodules.phy = phy = RGMIIAdapter(self._rgmii_pads, rx_domain="eth_rx",
+                                                  tx_domain="eth_tx")
+            m.d.comb += [ClockSignal("eth_rx").eq(phy.rx_clk), ClockSignal("eth_tx").eq(self.gtx_clk)]
+            if self._rgmii_pads is None:
+                for name in RGMIIPins().members:
+                    port, pin = getattr(self, f"rgmii_{name}"), getattr(phy.pins, name)
+                    m.d.comb += (pin.eq(port) if name.startswith("rx") else port.eq(pin))
         else:
-            m.submodules.phy = phy = MIIAdapter(rx_domain="eth_rx", tx_domain="eth_tx")
-        m.d.comb += [
-            phy.pins.rxd.eq(self._pin("rxd")), phy.pins.rx_dv.eq(self._pin("rx_dv")),
-            phy.pins.rx_er.eq(self._pin("rx_er")),
-            self._pin("txd").eq(phy.pins.txd), self._pin("tx_en").eq(phy.pins.tx_en),
-            self._pin("tx_er").eq(phy.pins.tx_er),
-        ]
+            m.d.comb += [ClockSignal("eth_rx").eq(self._pin("rx_clk")),
+                         ClockSignal("eth_tx").eq(self._pin("tx_clk"))]
+            if cfg.phy == PhyInterface.GMII:
+                m.submodules.phy = phy = GMIIAdapter(rx_domain="eth_rx")
+            else:
+                m.submodules.phy = phy = MIIAdapter(rx_domain="eth_rx", tx_domain="eth_tx")
+            m.d.comb += [
+                phy.pins.rxd.eq(self._pin("rxd")), phy.pins.rx_dv.eq(self._pin("rx_dv")),
+                phy.pins.rx_er.eq(self._pin("rx_er")),
+                self._pin("txd").eq(phy.pins.txd), self._pin("tx_en").eq(phy.pins.tx_en),
+                self._pin("tx_er").eq(phy.pins.tx_er),
+            ]
 
         # -- registers ----------------------------------------------------------------------
         m.submodules.bridge = bridge = AXI4LiteBridge(
@@ -128,6 +154,13 @@ class EthMAC(wiring.Component):
         m.submodules.regs = bank = RegisterBank(self.regmap, read_latency=self.READ_LATENCY)
         wiring.connect(m, bridge.reg, bank.port)
         f = bank.fields
+
+        if cfg.phy == PhyInterface.RGMII:
+            # EMMC.speed selects the RGMII mode (1000: DDR bytes; 10/100: nibbles).
+            m.submodules.rx_speed_sync = FFSynchronizer(f.emmc.speed.data, phy.rx_speed,
+                                                        o_domain="eth_rx", init=0b10)
+            m.submodules.tx_speed_sync = FFSynchronizer(f.emmc.speed.data, phy.tx_speed,
+                                                        o_domain="eth_tx", init=0b10)
 
         # -- transmit: store-and-forward FIFO, tokens, engine -------------------------------
         m.submodules.tx_fifo = tx_fifo = AsyncFIFO(

@@ -15,7 +15,7 @@ from amaranth.lib.wiring import In, Out
 from .phy import RxByteSignature, TxByteSignature
 
 
-__all__ = ["MIIPins", "MIIAdapter"]
+__all__ = ["MIIPins", "MIIReceiver", "MIIAdapter"]
 
 
 class MIIPins(wiring.Signature):
@@ -28,36 +28,34 @@ class MIIPins(wiring.Signature):
         })
 
 
-class MIIAdapter(wiring.Component):
-    """MII to the MAC's byte interfaces.
+class MIIReceiver(wiring.Component):
+    """MII receive nibbles to the MAC's byte interface (also RGMII at 10/100 Mb/s).
 
     Parameters
     ----------
-    rx_domain, tx_domain : str
+    domain : str
+        Clock domain of the nibbles (one nibble per clock).
 
     Attributes
     ----------
-    pins : Out(MIIPins)
+    rxd : In(4)
+    rx_dv, rx_er : In(1)
+        The nibble of this clock (registered here first).
     rx : Out(RxByteSignature)
-    tx : In(TxByteSignature)
     """
 
-    def __init__(self, *, rx_domain: str = "eth_rx", tx_domain: str = "eth_tx"):
-        self._rx_domain = rx_domain
-        self._tx_domain = tx_domain
-        super().__init__({"pins": Out(MIIPins()), "rx": Out(RxByteSignature()),
-                          "tx": In(TxByteSignature())})
+    def __init__(self, *, domain: str = "eth_rx"):
+        self._domain = domain
+        super().__init__({"rxd": In(4), "rx_dv": In(1), "rx_er": In(1),
+                          "rx": Out(RxByteSignature())})
 
     def elaborate(self, platform):
         m = Module()
-        rxd = m.d[self._rx_domain]
-        txd = m.d[self._tx_domain]
-
-        # -- receive ------------------------------------------------------------------------
+        rxd = m.d[self._domain]
         nib = Signal(4)
         dv = Signal()
         er = Signal()
-        rxd += [nib.eq(self.pins.rxd), dv.eq(self.pins.rx_dv), er.eq(self.pins.rx_er)]
+        rxd += [nib.eq(self.rxd), dv.eq(self.rx_dv), er.eq(self.rx_er)]
         prev = Signal(4)            # previous nibble of the frame
         prev_er = Signal()
         in_frame = Signal()         # rx_dv was high in the previous cycle
@@ -90,6 +88,38 @@ class MIIAdapter(wiring.Component):
             with m.Else():
                 rxd += [self.rx.ce.eq(1), self.rx.dv.eq(1), self.rx.er.eq(0),
                         self.rx.data.eq(0x00), flush.eq(1)]
+        return m
+
+
+class MIIAdapter(wiring.Component):
+    """MII to the MAC's byte interfaces.
+
+    Parameters
+    ----------
+    rx_domain, tx_domain : str
+
+    Attributes
+    ----------
+    pins : Out(MIIPins)
+    rx : Out(RxByteSignature)
+    tx : In(TxByteSignature)
+    """
+
+    def __init__(self, *, rx_domain: str = "eth_rx", tx_domain: str = "eth_tx"):
+        self._rx_domain = rx_domain
+        self._tx_domain = tx_domain
+        super().__init__({"pins": Out(MIIPins()), "rx": Out(RxByteSignature()),
+                          "tx": In(TxByteSignature())})
+
+    def elaborate(self, platform):
+        m = Module()
+        txd = m.d[self._tx_domain]
+
+        # -- receive ------------------------------------------------------------------------
+        m.submodules.receiver = rcv = MIIReceiver(domain=self._rx_domain)
+        m.d.comb += [rcv.rxd.eq(self.pins.rxd), rcv.rx_dv.eq(self.pins.rx_dv),
+                     rcv.rx_er.eq(self.pins.rx_er)]
+        wiring.connect(m, rcv.rx, wiring.flipped(self.rx))
 
         # -- transmit -----------------------------------------------------------------------
         high = Signal()
@@ -100,4 +130,3 @@ class MIIAdapter(wiring.Component):
             self.pins.tx_en.eq(self.tx.en), self.pins.tx_er.eq(self.tx.er),
         ]
         return m
-

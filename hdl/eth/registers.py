@@ -95,8 +95,9 @@ def eth_mac_register_map(config: EthMACConfig = EthMACConfig()) -> RegisterMap:
         ], doc="Transmitter configuration."),
         Register("emmc", 0x410, [
             Field("speed", 30, 2, Access.RW, reset=0b01 if config.phy == "mii" else 0b10,
-                  doc="Link speed: 00 10 Mb/s, 01 100 Mb/s, 10 1 Gb/s. Stored; the PHY interface "
-                      "is fixed by the `phy` parameter."),
+                  doc="Link speed: 00 10 Mb/s, 01 100 Mb/s, 10 1 Gb/s. With `phy=rgmii` it selects "
+                      "the RGMII mode (10: DDR bytes at 125 MHz; 01/00: nibbles at 25/2.5 MHz); "
+                      "change it only while the link is idle. With gmii/mii it is stored only."),
         ], doc="Ethernet MAC mode configuration."),
         Register("id", 0x4F8, [
             Field("id", 0, 32, Access.R, reset=config.ID_VALUE, doc="Identification (version 9.0)."),

@@ -22,7 +22,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, Timer
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
-from cocotbext.eth import GmiiFrame, GmiiSink, GmiiSource, MiiSink, MiiSource
+from cocotbext.eth import GmiiFrame, GmiiSink, GmiiSource, MiiSink, MiiSource, RgmiiPhy
 
 from atsoc.hdl.eth.config import EthMACConfig
 from atsoc.hdl.eth.registers import STAT_COUNTERS, eth_mac_register_map
@@ -75,17 +75,30 @@ class Bench:
             logging.getLogger(name).setLevel(logging.WARNING)
         mii = self.cfg.phy == "mii"
         p = self.cfg.phy
-        self.rx_clk, self.tx_clk = getattr(dut, f"{p}_rx_clk"), getattr(dut, f"{p}_tx_clk")
-        self.rx_ps, self.tx_ps = (MII_RX_PS, MII_TX_PS) if mii else (RX_PS, TX_PS)
-        self.byte_ps = self.rx_ps * (2 if mii else 1)
         cocotb.start_soon(Clock(dut.clk, SYS_PS, unit="ps").start())
-        cocotb.start_soon(Clock(self.rx_clk, self.rx_ps, unit="ps").start(start_high=False))
-        cocotb.start_soon(Clock(self.tx_clk, self.tx_ps, unit="ps").start())
-        Src, Sink = (MiiSource, MiiSink) if mii else (GmiiSource, GmiiSink)
-        self.wire_src = Src(getattr(dut, f"{p}_rxd"), getattr(dut, f"{p}_rx_er"),
-                            getattr(dut, f"{p}_rx_dv"), self.rx_clk)
-        self.wire_sink = Sink(getattr(dut, f"{p}_txd"), getattr(dut, f"{p}_tx_er"),
-                              getattr(dut, f"{p}_tx_en"), self.tx_clk)
+        self.phy = None
+        if p == "rgmii":
+            # cocotbext-eth's RgmiiPhy drives rgmii_rx_clk (1 Gb/s: 125 MHz) and samples the
+            # MAC's rgmii_tx_clk; the MAC's transmit clock gtx_clk comes from here.
+            cocotb.start_soon(Clock(dut.gtx_clk, TX_PS, unit="ps").start())
+            self.phy = RgmiiPhy(dut.rgmii_txd, dut.rgmii_tx_ctl, dut.rgmii_tx_clk, dut.rgmii_rxd,
+                                dut.rgmii_rx_ctl, dut.rgmii_rx_clk, speed=1000e6)
+            self.rx_clk, self.tx_clk = dut.rgmii_rx_clk, dut.rgmii_tx_clk
+            self.tx_en = dut.rgmii_tx_ctl          # TX_EN at the rising edge of rgmii_tx_clk
+            self.wire_src, self.wire_sink = self.phy.rx, self.phy.tx
+            self.nibbles = False
+        else:
+            self.rx_clk, self.tx_clk = getattr(dut, f"{p}_rx_clk"), getattr(dut, f"{p}_tx_clk")
+            self.tx_en = getattr(dut, f"{p}_tx_en")
+            self.rx_ps, self.tx_ps = (MII_RX_PS, MII_TX_PS) if mii else (RX_PS, TX_PS)
+            cocotb.start_soon(Clock(self.rx_clk, self.rx_ps, unit="ps").start(start_high=False))
+            cocotb.start_soon(Clock(self.tx_clk, self.tx_ps, unit="ps").start())
+            Src, Sink = (MiiSource, MiiSink) if mii else (GmiiSource, GmiiSink)
+            self.wire_src = Src(getattr(dut, f"{p}_rxd"), getattr(dut, f"{p}_rx_er"),
+                                getattr(dut, f"{p}_rx_dv"), self.rx_clk)
+            self.wire_sink = Sink(getattr(dut, f"{p}_txd"), getattr(dut, f"{p}_tx_er"),
+                                  getattr(dut, f"{p}_tx_en"), self.tx_clk)
+            self.nibbles = mii           # a byte takes two transmit clocks
         for o in (self.wire_src, self.wire_sink):
             o.log.setLevel(logging.WARNING)
         self.tx_src = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_tx"), dut.clk, dut.rst)
@@ -399,7 +412,7 @@ async def tx_frames(dut):
     payloads += [scapy_frame(b.rng, 60, kind="raw")[:s] for s in (14, 20, 42)]   # padded by the MAC
     payloads += [scapy_frame(b.rng, b.rng.randrange(60, 1515)) for _ in range(10)]
     b.tx_src.set_pause_generator(pauses(b.rng, 0.1))
-    mon = TxEnMonitor(b.tx_clk, getattr(dut, f"{b.cfg.phy}_tx_en"))
+    mon = TxEnMonitor(b.tx_clk, b.tx_en)
     for p in payloads:
         await b.transmit(p)
     frames = await b.wire_frames(len(payloads))
@@ -412,8 +425,8 @@ async def tx_frames(dut):
         parsed = Ether(wire[:-4])
         assert bytes(parsed)[:len(p)] == p, "scapy parses a different frame"
     await ClockCycles(b.tx_clk, 4)
-    gaps = check_tx_timing(mon.runs, payloads, b.cfg.phy == "mii")
-    assert min(gaps) == 12 * (2 if b.cfg.phy == "mii" else 1), f"back-to-back frames never at 12: {gaps}"
+    gaps = check_tx_timing(mon.runs, payloads, b.nibbles)
+    assert min(gaps) == 12 * (2 if b.nibbles else 1), f"back-to-back frames never at 12: {gaps}"
     pcap = Path(os.environ.get("ATSOC_ETH_PCAP", "tx_frames.pcap"))
     write_pcap_and_check(wires, pcap)
     await ClockCycles(dut.clk, 50)
@@ -497,6 +510,39 @@ async def arceos_init(dut):
     assert int(dut.mac_irq.value) == 1, "RxCmplt enabled by the driver but mac_irq is low"
 
 
+@cocotb.test()
+async def rgmii_speeds(dut):
+    """RGMII at 100, 10 and 1000 Mb/s (EMMC.speed and RgmiiPhy's speed changed together while
+    the wire is idle): frames received and transmitted at each speed, back to back, with the
+    full preamble, 8 + L + 12 byte times per frame, FCS checked."""
+    b = await Bench(dut).start()
+    for speed, code, n in ((100e6, 0b01, 3), (10e6, 0b00, 2), (1000e6, 0b10, 3)):
+        await b.wire_src.wait()
+        await ClockCycles(dut.clk, 100)
+        await b.wr("emmc", code << 30)
+        assert (await b.rd("emmc")) >> 30 == code
+        b.phy.set_speed(speed)
+        b.nibbles = speed != 1000e6
+        await ClockCycles(dut.clk, 20)
+        mon = TxEnMonitor(b.tx_clk, b.tx_en)
+        payloads = [scapy_frame(b.rng, b.rng.choice([60, b.rng.randrange(61, 200)])) for _ in range(n)]
+        for p in payloads:
+            await b.transmit(p)
+            f = good_wire(scapy_frame(b.rng, b.rng.randrange(60, 200)))
+            b.model.receive(f)
+            await b.offer(f)
+        frames = await b.wire_frames(n, timeout_us=20000)
+        for f, p in zip(frames, payloads):
+            check_wire_frame(f, p)
+            assert bytes(f.get_preamble()) == PREAMBLE, bytes(f.get_preamble()).hex()
+            b.model.transmit(p)
+        await ClockCycles(b.tx_clk, 4)
+        gaps = check_tx_timing(mon.runs, payloads, b.nibbles)
+        assert min(gaps) == 12 * (2 if b.nibbles else 1), f"{speed / 1e6:.0f} Mb/s: gaps {gaps}"
+        dut._log.info("%.0f Mb/s: %d frames each way", speed / 1e6, n)
+    await b.check_conservation()
+
+
 BENCH_SIZES = (64, 128, 256, 512, 1024, 1518)
 
 
@@ -507,7 +553,7 @@ async def bench_throughput(dut):
     Writes JSON to ``ATSOC_BENCH_OUT``."""
     b = await Bench(dut, rx_pause=0).start()
     n = int(os.environ.get("ATSOC_BENCH_FRAMES", "16"))
-    mon = TxEnMonitor(b.tx_clk, dut.gmii_tx_en)
+    mon = TxEnMonitor(b.tx_clk, b.tx_en)
     results = []
     for mode in ("tx", "rx", "both"):
         for size in BENCH_SIZES:
