@@ -356,10 +356,13 @@ async def rx_bad_frames(dut):
 
 @cocotb.test()
 async def rx_filter_modes(dut):
-    """Promiscuous accepts a foreign unicast; RAF rejects broadcast and multicast when asked."""
+    """Every combination of FMI.pm, RAF.bcst_rej and RAF.mcst_rej on the station address, a
+    foreign unicast, broadcast and a multicast group: promiscuous accepts everything, broadcast
+    and multicast (all groups: no multicast table) are accepted unless RAF rejects them."""
     b = await Bench(dut).start()
     other = bytes.fromhex("0200000000ff")
-    cases = [(0, 0, 0), (1 << 31, 0, 0), (0, 1 << 2, 0), (0, 1 << 1, 0)]
+    cases = [(pm << 31, (brej << 2) | (mrej << 1), 0)
+             for pm in (0, 1) for brej in (0, 1) for mrej in (0, 1)]
     for fmi, raf, _ in cases:
         await b.wire_src.wait()
         await ClockCycles(dut.clk, 400)          # configuration changes while the wire is idle
@@ -374,7 +377,8 @@ async def rx_filter_modes(dut):
             b.model.receive(f)
             await b.offer(f)
     await b.check_conservation()
-    assert b.model.counters["rxfiltl"] == 5     # foreign unicast x3, broadcast, multicast
+    # not promiscuous (4 cases): the foreign unicast each time, broadcast twice, multicast twice
+    assert b.model.counters["rxfiltl"] == 8
 
 
 @cocotb.test()
