@@ -3,8 +3,8 @@
 Throughput: the cocotb testcase ``bench_throughput`` of sim/tb/eth_mac_tb.py sends 16 back-to-back
 frames of 64..1518 bytes in TX, RX and both directions at once and counts transmit-clock cycles on
 ``gmii_tx_en`` (line rate: 8 + L + 12 byte times per frame) and frames delivered of those offered.
-ECP5: the GMII MAC with scripts/ecp5.synthesize, out of context, 125 MHz constraints on ``clk``,
-``gmii_rx_clk`` and ``gmii_tx_clk``.
+The same at 32-bit streams (``throughput_32``). ECP5: the configurations of ``SYNTH_CONFIGS`` with
+scripts/ecp5.synthesize, out of context, 125 MHz constraints on ``clk`` and the PHY clocks.
 """
 
 from __future__ import annotations
@@ -16,6 +16,17 @@ from pathlib import Path
 __all__ = ["bench_eth", "render_eth"]
 
 CLOCKS_MHZ = {"clk": 125.0, "gmii_rx_clk": 125.0, "gmii_tx_clk": 125.0}
+RGMII_CLOCKS_MHZ = {"clk": 125.0, "rgmii_rx_clk": 125.0, "gtx_clk": 125.0}
+
+#: Configurations measured side by side: (label, EthMACConfig keyword arguments).
+SYNTH_CONFIGS = (
+    ("gmii, 8-bit streams, 4 KiB TX FIFO, 4 KiB RX buffer, statistics (32-bit), MDIO", {}),
+    ("same, 32-bit streams (as the SoC uses it)", {"data_width": 32}),
+    ("same as the first, 16-bit counters", {"counter_width": 16}),
+    ("same as the first, no statistics counters", {"statistics": False}),
+    ("rgmii (behavioural DDR registers, see docs/eth.md), 8-bit streams, statistics, MDIO",
+     {"phy": "rgmii"}),
+)
 
 
 def bench_eth(out_dir: Path, *, synth: bool) -> dict:
@@ -31,14 +42,22 @@ def bench_eth(out_dir: Path, *, synth: bool) -> dict:
     tp = out_dir / "eth-throughput.json"
     run_eth(cfg, "bench_throughput", extra_env={"ATSOC_BENCH_OUT": str(tp)})
     result["throughput"] = json.loads(tp.read_text())
+    tp32 = out_dir / "eth-throughput-32.json"
+    run_eth(EthMACConfig(data_width=32), "bench_throughput", extra_env={"ATSOC_BENCH_OUT": str(tp32)})
+    result["throughput_32"] = json.loads(tp32.read_text())
     if synth:
         from atsoc.scripts.ecp5 import synthesize
-        work = out_dir / "ecp5-eth_mac-gmii"
-        work.mkdir(parents=True, exist_ok=True)
-        r = synthesize([eth_verilog(cfg)], "eth_mac", workdir=work, clocks=CLOCKS_MHZ)
-        d = r.to_dict()
-        d["config"] = "gmii, 4 KiB TX FIFO, 4 KiB RX buffer, statistics, MDIO"
-        result["ecp5"] = [d]
+        result["ecp5"] = []
+        for i, (label, kw) in enumerate(SYNTH_CONFIGS):
+            c = EthMACConfig(**kw)
+            work = out_dir / f"ecp5-eth_mac-{i}"
+            work.mkdir(parents=True, exist_ok=True)
+            clocks = RGMII_CLOCKS_MHZ if c.phy == "rgmii" else CLOCKS_MHZ
+            r = synthesize([eth_verilog(c)], "eth_mac", workdir=work, clocks=clocks)
+            d = r.to_dict()
+            d["config"] = label
+            d["params"] = kw
+            result["ecp5"].append(d)
     return result
 
 
@@ -58,12 +77,23 @@ def render_eth(result: dict) -> list[str]:
         out.append(f"| {size} | {cell('tx', 'tx_line_rate_pct')} | {cell('rx', 'rx_line_rate_pct')} | "
                    f"{cell('both', 'tx_line_rate_pct')} | {cell('both', 'rx_line_rate_pct')} |")
     out.append("")
+    if result.get("throughput_32"):
+        worst = {}
+        for r in result["throughput_32"]:
+            for key in ("tx_line_rate_pct", "rx_line_rate_pct"):
+                if key in r:
+                    worst[key] = min(worst.get(key, 100.0), r[key])
+        out += [f"With 32-bit streams (`data_width=32`), the lowest TX and RX figures over all sizes "
+                f"and modes: TX {worst.get('tx_line_rate_pct', 0):.1f} %, RX "
+                f"{worst.get('rx_line_rate_pct', 0):.1f} %.", ""]
     if result.get("ecp5"):
         out += ["| configuration | LUT4 | CCU2C | FF | DP16KD | Fmax (MHz) |", "|---|---|---|---|---|---|"]
         for r in result["ecp5"]:
             fmax = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["fmax_mhz"].items()))
             out.append(f"| {r.get('config', '')} | {r['lut4']} | {r['ccu2c']} | {r['ff']} | "
-                       f"{r['dp16kd']} | {fmax} |")
+                       f"{r['dp16kd']} | {fmax} |" if not r.get("error") else
+                f"| {r.get('config', '')} | failed: {r['error']} | | | | |")
         out += ["", "Peers (benchmarks.md, same flow): verilog-ethernet eth_mac_1g_fifo 895 LUT4 / "
-                "494 FF / 6 EBR; LiteEth MAC 1059 LUT4 / 736 FF / 6 EBR.", ""]
+                "494 FF / 6 EBR; LiteEth MAC 1059 LUT4 / 736 FF / 6 EBR (1466 LUT4 / 806 FF "
+                "measured by scripts/bench_peer.py in this project).", ""]
     return out

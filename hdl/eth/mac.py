@@ -29,7 +29,7 @@ from .gmii import GMIIAdapter
 from .mdio import MDIOMaster
 from .mii import MIIAdapter
 from .rgmii import RGMIIAdapter, RGMIIPins
-from .registers import IRQ_BITS, STAT_COUNTERS, eth_mac_register_map
+from .registers import IRQ_BITS, eth_mac_register_map
 from .rx import RxEngine, RxEvent
 from .rx_buffer import RxFrameBuffer
 from .stats import Statistics
@@ -152,7 +152,6 @@ class EthMAC(wiring.Component):
             addr_width=cfg.ADDR_WIDTH, data_width=32, read_latency=self.READ_LATENCY)
         wiring.connect(m, wiring.flipped(self.s_axil), bridge.axi)
         m.submodules.regs = bank = RegisterBank(self.regmap, read_latency=self.READ_LATENCY)
-        wiring.connect(m, bridge.reg, bank.port)
         f = bank.fields
 
         if cfg.phy == PhyInterface.RGMII:
@@ -272,15 +271,21 @@ class EthMAC(wiring.Component):
 
         # -- statistics and interrupts ------------------------------------------------------
         m.submodules.stats = stats = Statistics(counter_width=cfg.counter_width,
-                                                enabled=cfg.statistics)
+                                                enabled=cfg.statistics, addr_width=cfg.ADDR_WIDTH)
+        # The statistics counters answer reads of their words from their own memory; the bank
+        # answers everything else (its counter fields read 0), so the read data is an OR.
+        reg, port = bridge.reg, bank.port
+        for name in ("addr", "w_addr", "r_addr", "w_stb", "w_data", "w_strb", "r_stb"):
+            m.d.comb += getattr(port, name).eq(getattr(reg, name))
+        m.d.comb += [reg.w_err.eq(port.w_err), reg.r_err.eq(port.r_err), reg.stall.eq(port.stall),
+                     reg.r_data.eq(port.r_data | stats.r_data),
+                     stats.r_stb.eq(reg.r_stb), stats.r_addr.eq(reg.r_addr)]
         m.d.comb += [
             stats.rx.valid.eq(rx_events.r_rdy), stats.rx.payload.eq(rx_events.r_data),
             rx_events.r_en.eq(stats.rx.ready),
             stats.tx.valid.eq(tx_events.r_rdy), stats.tx.payload.eq(tx_events.r_data),
             tx_events.r_en.eq(stats.tx.ready),
         ]
-        for name, _, _ in STAT_COUNTERS:
-            m.d.comb += getattr(f, name).count.r_data.eq(getattr(stats.counters, name))
         irq = 0
         for name, _, _ in IRQ_BITS:
             status = getattr(f.intr_status, name)
