@@ -52,6 +52,13 @@ def generate(block_name: str, config, out_dir: Path) -> dict[str, Path]:
     from atsoc.hdl.toplevel import convert
     block = blocks_mod.get_block(block_name)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if block.files is not None:
+        outputs = {"verilog": out_dir / f"{block.name}.v"}
+        outputs["verilog"].write_text(convert(block.build(config), block.name))
+        for kind, (name, text) in block.files(config).items():
+            outputs[kind] = out_dir / name
+            outputs[kind].write_text(text)
+        return outputs
     regmap = block.regmap(config)
     outputs = {
         "verilog": out_dir / f"{block.name}.v",
@@ -69,6 +76,9 @@ def committed_artefacts() -> dict[Path, str]:
     files = {}
     for name in blocks_mod.BLOCKS:
         block = blocks_mod.get_block(name)
+        if block.committed is not None:
+            files.update({REPO / path: text for path, text in block.committed().items()})
+            continue
         regmap = block.regmap(block.config_cls())
         files[REPO / "docs" / "registers" / f"{name}.md"] = regmap.markdown(source=block.source)
         files[REPO / "include" / "atsoc" / f"{name}.h"] = regmap.c_header(block.source)
