@@ -289,7 +289,7 @@ async def bench_figures(dut):
         "plic 64-bit store (split)": await cycles_of(b.mmio.write(c.plic_base + RP.priority(2), 1 << 32 | 1, 64)),
     }
     figures["note_cycles"] = ("from the master issuing the access to the response in cocotbext-axi "
-                              "(includes its own cycle of issue); the blocks alone answer 2-3 cycles sooner")
+                              "(includes its own cycle of issue); the interconnect adds 2 cycles to a block port's own latency")
 
     # Simulation speed: frames in both directions through DMA and MAC, the CPU polling.
     net = await _setup_system(b)
