@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from .axi_dma import (Allocator, CTRL_TXEOF, CTRL_TXSOF, DmaMemory, IRQ_ALL, Ring, STS_CMPLT,
                       STS_ERR_MASK, STS_RXEOF, STS_RXSOF)
-from .eth_mac import AxiEthernetDriver, INT_RX_FIFOOVR, INT_RX_RJECT
+from .eth_mac import IE, IP, IS, AxiEthernetDriver, INT_RX_FIFOOVR, INT_RX_RJECT
 from .mmio import Mmio
 from .regs import axi_dma as R
 
@@ -312,7 +312,7 @@ class AxiEthNet:
         await mac.set_operating_speed(self.speed)
         mac.link_up = self.speed != 0
         await mac.set_mac_address(self._mac_address)
-        await mac.wr(0x014, INT_RX_RJECT | INT_RX_FIFOOVR)          # IE (axienet's choice)
+        await mac.wr(IE, INT_RX_RJECT | INT_RX_FIFOOVR)              # axienet's choice
         await mac.start()
         await self._device_reset()
         self._reset_rings()
@@ -344,9 +344,9 @@ class AxiEthNet:
 
     async def handle_mac_irq(self) -> int:
         """Read and acknowledge IS; count the drop events. Returns the pending bits."""
-        pending = await self.mac.rd(0x010)                              # IP
+        pending = await self.mac.rd(IP)
         if pending:
-            await self.mac.wr(0x00C, pending)                           # IS, W1C
+            await self.mac.wr(IS, pending)                              # W1C
         self.stats.mac_rx_fifo_ovr += bool(pending & INT_RX_FIFOOVR)
         self.stats.mac_rx_reject += bool(pending & INT_RX_RJECT)
         return pending
