@@ -105,3 +105,35 @@ def run(system: NetSystem, *, started: bool = False, close: bool = True) -> None
     finally:
         if close:
             system.executor.close()
+
+
+def demo(config: str = "plic", frames: int = 8, gap: int = 20_000) -> dict:
+    """Ping the station ``frames`` times, ``gap`` cycles apart; the figures of the run.
+
+    Returns
+    -------
+    dict
+        ``answered``, ``wakeup_cycles`` (last byte of each ping to the application task),
+        ``cycles`` (model time), ``accesses`` (CPU register accesses per block).
+    """
+    from scapy.layers.inet import ICMP, IP
+    from scapy.layers.l2 import Ether
+
+    system = build(config)
+    asyncio.run(start(system))
+    soc = system.soc
+    mac = ":".join(f"{b:02x}" for b in STATION_MAC)
+    ip = ".".join(str(b) for b in STATION_IP)
+    lasts = [soc.peer.send(bytes(Ether(dst=mac, src="02:00:00:00:00:01")
+                                 / IP(src="10.0.0.1", dst=ip) / ICMP(seq=i)),
+                           at=soc.now + 1000 + i * gap) for i in range(frames)]
+    run(system, started=True)
+    wakes = [w.cycle for w in system.service.wakes if w.frames]
+    return {"config": config, "answered": len(soc.peer.received),
+            "wakeup_cycles": [w - t for w, t in zip(wakes, lasts)], "cycles": soc.now,
+            "accesses": dict(system.bus.accesses)}
+
+
+if __name__ == "__main__":
+    for name in CONFIGS:
+        print(demo(name))

@@ -309,9 +309,9 @@ def test_netdev_surface_without_an_executor():
 
 # -- the wake-up path ----------------------------------------------------------------------------
 
-def wakeup_latencies(config, n=8):
+def wakeup_latencies(config, n=8, **kwargs):
     """Cycles from each isolated frame's last byte to the application task running."""
-    system = started(config)
+    system = started(config, **kwargs)
     lasts = send_all(system, [ping(i) for i in range(n)])
     N.run(system, started=True)
     wakes = [w.cycle for w in system.service.wakes if w.frames]
@@ -329,6 +329,12 @@ def test_wakeup_path_cycles():
     # atsintc.md, "Latency goals": through the ATSINTC (with completion tokens) beats the PLIC.
     assert figures["atsintc"] < figures["plic"]
     assert all(0 < v < 100 for v in figures.values())
+    # With RX coalescing (count 4, delay 2) a lone frame waits for the delay timer (2 x 125
+    # cycles) on the interrupt paths; completion tokens do not wait.
+    for config in N.CONFIGS:
+        latencies, _ = wakeup_latencies(config, 4, rx_coalesce=Coalesce(count=4, delay=2))
+        extra = 0 if config == "atsintc" else 2 * 125
+        assert latencies == [figures[config] + extra] * 4, (config, latencies)
 
 
 def test_soc_map_wiring_is_consistent():

@@ -49,7 +49,7 @@ from atsoc.hdl.eth.registers import eth_mac_register_map
 from atsoc.hdl.plic.config import PLICConfig
 
 from . import soc_map as M
-from .atsintc import ATSINTCModel, STORED, WAIT
+from .atsintc import ATSINTCModel, WAIT
 from .dma import DMAModel, Fault, SLVERR
 from .eth import EthMACModel, RxConfig, RxFrame, fcs
 from .plic import PLICModel
