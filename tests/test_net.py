@@ -342,7 +342,34 @@ def test_soc_map_wiring_is_consistent():
     assert soc.decode(M.PLIC_BASE) == ("plic", 0) and soc.decode(M.MAC_BASE + 0x4F8) == ("mac", 0x4F8)
     assert soc.decode(M.ATSINTC_BASE + 0x1000) == ("atsintc", 0x1000)
     assert soc.decode(M.DMA_BASE + 0x30) == ("dma", 0x30) and soc.decode(0x2000_0000) == ("", 0)
+    assert soc.decode(M.MAC_BASE + M.MAC_SIZE) == ("", 0)
     sources = {M.plic_source(b) for b in range(len(M.IRQ_VECTOR))}
     lines = {M.atsintc_line(b) for b in range(len(M.IRQ_VECTOR))}
     assert len(sources) == len(lines) == 3 and 0 not in sources
     assert max(sources) < soc.plic.config.ids and max(lines) < soc.atsintc.config.irq_lines
+
+
+def test_soc_map_agrees_with_the_soc_configuration():
+    # hdl/soc/config.py (the SoC's own configuration) is the source of truth once it exists;
+    # until then these are the numbers agreed with it.
+    try:
+        from atsoc.hdl.soc.config import SocConfig
+    except ImportError:
+        expected = {"plic_base": 0x0C00_0000, "atsintc_base": 0x1000_0000, "dma_base": 0x6010_0000,
+                    "mac_base": 0x6014_0000, "plic_irq_mm2s": 1, "plic_irq_s2mm": 2, "plic_irq_mac": 3,
+                    "atsintc_irq_mm2s": 1, "atsintc_irq_s2mm": 2, "atsintc_irq_mac": 3,
+                    "token_process": 0, "token_priority": 1}
+    else:
+        expected = {name: getattr(SocConfig(), name) for name in (
+            "plic_base", "plic_size", "atsintc_base", "atsintc_size", "dma_base", "dma_size",
+            "mac_base", "mac_size", "plic_irq_mm2s", "plic_irq_s2mm", "plic_irq_mac",
+            "atsintc_irq_mm2s", "atsintc_irq_s2mm", "atsintc_irq_mac", "token_process",
+            "token_priority")}
+    ours = {"plic_base": M.PLIC_BASE, "plic_size": M.PLIC_SIZE, "atsintc_base": M.ATSINTC_BASE,
+            "atsintc_size": M.ATSINTC_SIZE, "dma_base": M.DMA_BASE, "dma_size": M.DMA_SIZE,
+            "mac_base": M.MAC_BASE, "mac_size": M.MAC_SIZE,
+            "plic_irq_mm2s": M.plic_source(M.IRQ_DMA_MM2S), "plic_irq_s2mm": M.plic_source(M.IRQ_DMA_S2MM),
+            "plic_irq_mac": M.plic_source(M.IRQ_MAC), "atsintc_irq_mm2s": M.atsintc_line(M.IRQ_DMA_MM2S),
+            "atsintc_irq_s2mm": M.atsintc_line(M.IRQ_DMA_S2MM), "atsintc_irq_mac": M.atsintc_line(M.IRQ_MAC),
+            "token_process": M.TOKEN_PROCESS, "token_priority": M.TOKEN_PRIORITY}
+    assert {k: ours[k] for k in expected} == expected

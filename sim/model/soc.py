@@ -365,11 +365,13 @@ class SocModel:
         self._seq = itertools.count()
         self._plic_active_until = 0
         self._one_shot: list[Fault] = []
+        # The SoC's windows; each block decodes its own register space at the start of its
+        # window (the rest reads 0 / aliases, as the block does with the upper address bits).
         self.windows = [
-            (M.PLIC_BASE, self.plic.size, "plic"),
-            (M.ATSINTC_BASE, self.atsintc.size, "atsintc"),
+            (M.PLIC_BASE, M.PLIC_SIZE, "plic"),
+            (M.ATSINTC_BASE, M.ATSINTC_SIZE, "atsintc"),
             (M.DMA_BASE, M.DMA_SIZE, "dma"),
-            (M.MAC_BASE, self.mac.size, "mac"),
+            (M.MAC_BASE, M.MAC_SIZE, "mac"),
         ]
 
     # -- events and time ------------------------------------------------------------------------
