@@ -41,6 +41,7 @@ def soc_verilog(config=SocConfig()):
     ({"token_priority": 8}, "token_priority must be 0..7"),
     ({"dma": AXIDMAConfig(data_width=64)}, "dma.data_width must be 32"),
     ({"mac": EthMACConfig(phy="rgmii")}, "mac.phy"),
+    ({"mac": EthMACConfig(data_width=64)}, "must not exceed dma.data_width"),
     ({"plic": ATSINTCConfig()}, "plic must be a PLICConfig"),
     ({"addr_width": 31}, "addr_width"),
     ({"addr_width": 32, "mac_base": 0xFFFC_0000, "mac_size": 0x8_0000}, "multiple of mac_size"),
@@ -122,6 +123,15 @@ def test_committed_block_headers_match():
     for name, (regmap, source) in artefacts.block_regmaps(SocConfig()).items():
         path = repo / "include" / "atsoc" / artefacts.BLOCK_HEADERS[name]
         assert path.read_text() == regmap.c_header(source), path
+
+
+def test_soc_with_byte_wide_mac_elaborates():
+    """With an 8-bit MAC the SoC inserts the stream width converters (unit-tested in
+    test_soc_units.py) between the DMA and the MAC."""
+    from atsoc.hdl.toplevel import convert
+    v = convert(_build(SocConfig(mac=EthMACConfig(data_width=8))), "soc")
+    assert "module \\soc.tx_width" in v and "module \\soc.rx_width" in v
+    assert "module \\soc.tx_width" not in soc_verilog().read_text()     # 32-bit MAC: direct
 
 
 # -- RTL ----------------------------------------------------------------------------------------

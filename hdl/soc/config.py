@@ -63,10 +63,10 @@ class SocConfig:
     atsintc : ATSINTCConfig
         ATSINTC parameters; its ``base`` is replaced by ``atsintc_base``.
     dma : AXIDMAConfig
-        AXI DMA parameters; 32-bit data (the MAC side is converted from 8 bits); ``base`` is
-        replaced by ``dma_base``. ``completion_tokens=True`` wires the tokens to the ATSINTC.
+        AXI DMA parameters; 32-bit data; ``base`` is replaced by ``dma_base``. ``completion_tokens=True`` wires the tokens to the ATSINTC.
     mac : EthMACConfig
-        Ethernet MAC parameters; ``phy`` chooses the PHY pins the SoC passes through (``gmii``
+        Ethernet MAC parameters; ``data_width`` 32 (default: the DMA's streams connect directly)
+        or 8 (the SoC converts the streams); ``phy`` chooses the PHY pins the SoC passes through (``gmii``
         or ``mii``; a board attaches an RGMII adapter to the GMII pins). ``base`` is replaced by
         ``mac_base``.
     plic_base : int
@@ -112,7 +112,7 @@ class SocConfig:
     plic: PLICConfig = field(default_factory=PLICConfig)
     atsintc: ATSINTCConfig = field(default_factory=ATSINTCConfig)
     dma: AXIDMAConfig = field(default_factory=lambda: AXIDMAConfig(completion_tokens=True))
-    mac: EthMACConfig = field(default_factory=EthMACConfig)
+    mac: EthMACConfig = field(default_factory=lambda: EthMACConfig(data_width=32))
     plic_base: int = 0x0C00_0000
     plic_size: int = 0x0400_0000
     atsintc_base: int = 0x1000_0000
@@ -140,8 +140,10 @@ class SocConfig:
             if not isinstance(getattr(self, name), cls):
                 raise ValueError(f"{name} must be a {cls.__name__}, not {type(getattr(self, name)).__name__}")
         if self.dma.data_width != 32:
-            raise ValueError(f"dma.data_width must be 32 in the SoC (the MAC side is converted from 8 "
-                             f"bits), not {self.dma.data_width}")
+            raise ValueError(f"dma.data_width must be 32 in the SoC, not {self.dma.data_width}")
+        if self.mac.data_width > self.dma.data_width:
+            raise ValueError(f"mac.data_width ({self.mac.data_width}) must not exceed dma.data_width "
+                             f"({self.dma.data_width})")
         if self.mac.phy not in ("gmii", "mii"):
             raise ValueError(f"mac.phy must be 'gmii' or 'mii' in the SoC (a board puts its RGMII "
                              f"adapter on the GMII pins), not {self.mac.phy!r}")

@@ -8,8 +8,8 @@ Wiring (all from :class:`SocConfig`):
 * CPU port ``s_axil`` (64-bit data) -> :class:`AXI4LiteInterconnect` -> the four register ports
   (32-bit ones through its lane conversion); holes answer DECERR.
 * DMA ``m_axi`` -> SoC ``m_axi`` (system memory).
-* DMA MM2S (32-bit) -> :class:`AXIStreamDownsizer` -> MAC TX (8-bit); MAC RX (8-bit) ->
-  :class:`AXIStreamUpsizer` -> DMA S2MM (32-bit); MAC RX status (frame length) -> DMA S2MM status,
+* DMA MM2S -> MAC TX and MAC RX -> DMA S2MM, 32-bit both (with ``mac.data_width=8``, through
+  :class:`AXIStreamDownsizer` / :class:`AXIStreamUpsizer`); MAC RX status (frame length) -> DMA S2MM status,
   so APP4 of a frame's last descriptor holds the received length (dma_eth.md).
 * ``mm2s_irq``, ``s2mm_irq``, ``mac_irq`` -> PLIC sources and ATSINTC lines of the configured
   numbers, each ORed with the same bit of the ``irq_sources`` input (external interrupts, e.g. a
@@ -112,20 +112,25 @@ class Soc(wiring.Component):
         # -- memory -------------------------------------------------------------------------
         wiring.connect(m, dma.m_axi, wiring.flipped(self.m_axi))
 
-        # -- Ethernet data path: DMA (32-bit) <-> MAC (8-bit) ---------------------------------
-        m.submodules.tx_width = tx_width = AXIStreamDownsizer(in_width=cfg.dma.data_width,
-                                                              out_width=cfg.mac.data_width)
-        m.submodules.rx_width = rx_width = AXIStreamUpsizer(in_width=cfg.mac.data_width,
-                                                            out_width=cfg.dma.data_width)
-        wiring.connect(m, dma.m_axis_mm2s, tx_width.s_axis)
-        wiring.connect(m, tx_width.m_axis, mac.s_axis_tx)
+        # -- Ethernet data path: DMA streams <-> MAC streams ---------------------------------
         rx = mac.m_axis_rx                           # TUSER (always 0: bad frames are dropped)
+        if cfg.mac.data_width == cfg.dma.data_width:
+            wiring.connect(m, dma.m_axis_mm2s, mac.s_axis_tx)
+            rx_sink = dma.s_axis_s2mm
+        else:
+            m.submodules.tx_width = tx_width = AXIStreamDownsizer(in_width=cfg.dma.data_width,
+                                                                  out_width=cfg.mac.data_width)
+            m.submodules.rx_width = rx_width = AXIStreamUpsizer(in_width=cfg.mac.data_width,
+                                                                out_width=cfg.dma.data_width)
+            wiring.connect(m, dma.m_axis_mm2s, tx_width.s_axis)
+            wiring.connect(m, tx_width.m_axis, mac.s_axis_tx)
+            wiring.connect(m, rx_width.m_axis, dma.s_axis_s2mm)
+            rx_sink = rx_width.s_axis
         m.d.comb += [
-            rx_width.s_axis.tdata.eq(rx.tdata), rx_width.s_axis.tkeep.eq(rx.tkeep),
-            rx_width.s_axis.tlast.eq(rx.tlast), rx_width.s_axis.tvalid.eq(rx.tvalid),
-            rx.tready.eq(rx_width.s_axis.tready),
+            rx_sink.tdata.eq(rx.tdata), rx_sink.tkeep.eq(rx.tkeep),
+            rx_sink.tlast.eq(rx.tlast), rx_sink.tvalid.eq(rx.tvalid),
+            rx.tready.eq(rx_sink.tready),
         ]
-        wiring.connect(m, rx_width.m_axis, dma.s_axis_s2mm)
         wiring.connect(m, mac.m_axis_rxs, dma.s_axis_s2mm_sts)
 
         # -- interrupts -----------------------------------------------------------------------
