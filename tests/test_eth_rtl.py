@@ -20,10 +20,11 @@ def test_gmii(testcase, tmp_path):
     run_eth(GMII, testcase, extra_env={"ATSOC_ETH_PCAP": str(tmp_path / "tx.pcap")})
 
 
-def test_lint_clean():
+@pytest.mark.parametrize("config", [GMII, EthMACConfig(data_width=32)], ids=["gmii8", "gmii32"])
+def test_lint_clean(config):
     """Verilator -Wall is clean on the generated MAC apart from the documented waivers."""
     from atsoc.sim.runner import lint
-    ok, output = lint([eth_verilog(GMII)], "eth_mac")
+    ok, output = lint([eth_verilog(config)], "eth_mac")
     assert ok, output
 
 
@@ -35,3 +36,15 @@ MII_TESTS = ["reset_values", "rx_bad_frames", "tx_frames"]
 def test_mii(testcase, tmp_path):
     """MII nibble mode (25 MHz PHY clocks, 100 Mb/s) with cocotbext-eth's MiiSource/MiiSink."""
     run_eth(MII, testcase, extra_env={"ATSOC_ETH_PCAP": str(tmp_path / "tx.pcap")})
+
+
+WIDE_TESTS = ["rx_good_frames", "tx_frames", "both_directions"]
+
+
+@pytest.mark.parametrize("data_width", [32, 64])
+@pytest.mark.parametrize("testcase", WIDE_TESTS)
+def test_wide_stream(testcase, data_width, tmp_path):
+    """32- and 64-bit AXI-Stream (TKEEP on the last beat) with random back-pressure on both
+    streams; the frame sizes make every TKEEP pattern of the last beat occur."""
+    run_eth(EthMACConfig(data_width=data_width), testcase,
+            extra_env={"ATSOC_ETH_PCAP": str(tmp_path / "tx.pcap")})

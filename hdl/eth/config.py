@@ -32,8 +32,10 @@ class EthMACConfig:
     phy : str
         PHY interface: ``gmii`` (default), ``mii`` (nibble mode, 10/100) or ``rgmii`` (DDR I/O).
     data_width : int
-        Width of the AXI-Stream data toward the DMA (``s_axis_tx_*``, ``m_axis_rx_*``); 8 only in
-        this version.
+        Width in bits of the AXI-Stream data toward the DMA (``s_axis_tx_*``, ``m_axis_rx_*``):
+        8 (default), 32 or 64. TKEEP has one bit per byte; wider beats are converted to bytes in
+        the system clock domain (``stream_width.py``), so the PHY side stays 8 bits wide and
+        line rate holds as long as ``clk`` runs at least at the PHY byte clock.
     tx_fifo_bytes : int
         Depth in bytes of the TX store-and-forward FIFO (power of two, 2048..65536). A frame is
         sent once it is complete in the FIFO; a frame longer than the FIFO starts when the FIFO is
@@ -79,8 +81,8 @@ class EthMACConfig:
     def __post_init__(self):
         if self.phy not in PhyInterface.ALL:
             raise ValueError(f"phy must be one of {PhyInterface.ALL}, not {self.phy!r}")
-        if self.data_width != 8:
-            raise ValueError(f"data_width must be 8 in this version, not {self.data_width}")
+        if self.data_width not in (8, 32, 64):
+            raise ValueError(f"data_width must be 8, 32 or 64, not {self.data_width}")
         for name in ("tx_fifo_bytes", "rx_buffer_bytes"):
             v = getattr(self, name)
             if not (_pow2(v) and 2048 <= v <= 65536):

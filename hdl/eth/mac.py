@@ -16,7 +16,7 @@ into ``sync``. Configuration bits cross with ``lib.cdc.FFSynchronizer``; they ar
 """
 
 from amaranth.hdl import Cat, ClockDomain, ClockSignal, DomainRenamer, Module, Mux, ResetSignal, Signal
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer, ResetSynchronizer
 from amaranth.lib.fifo import AsyncFIFO
 from amaranth.lib.wiring import In, Out
@@ -32,7 +32,8 @@ from .registers import IRQ_BITS, STAT_COUNTERS, eth_mac_register_map
 from .rx import RxEngine, RxEvent
 from .rx_buffer import RxFrameBuffer
 from .stats import Statistics
-from .tx import TxEngine, TxEvent
+from .stream_width import RxBytesToStream, TxStreamToBytes
+from .tx import TxBeat, TxEngine, TxEvent
 
 
 __all__ = ["EthMAC"]
@@ -55,10 +56,12 @@ class EthMAC(wiring.Component):
     Attributes
     ----------
     s_axil : AXI4-Lite slave, 12-bit address, 32-bit data.
-    s_axis_tx : AXI-Stream slave, 8-bit TDATA, TKEEP (ignored: every beat is a byte), TLAST.
-        One frame per packet, destination address first, without FCS.
-    m_axis_rx : AXI-Stream master, 8-bit TDATA, TKEEP (all ones), TLAST, TUSER (always 0: bad
-        frames are dropped, never delivered). FCS stripped.
+    s_axis_tx : AXI-Stream slave, ``data_width``-bit TDATA, TKEEP, TLAST. One frame per packet,
+        destination address first, without FCS. With ``data_width=8`` TKEEP is ignored (every
+        beat is a byte); wider, bytes whose TKEEP bit is 0 are null bytes and skipped.
+    m_axis_rx : AXI-Stream master, ``data_width``-bit TDATA, TKEEP, TLAST, TUSER (always 0: bad
+        frames are dropped, never delivered). FCS stripped. Wider than 8 bits, bytes are packed
+        from lane 0 and only the last beat of a frame can have TKEEP bits at 0.
     m_axis_rxs : AXI-Stream master, 32-bit TDATA, TLAST (always 1): one beat per received frame,
         TDATA[15:0] the frame length in bytes (for the DMA's APP4), in the order of the frames.
     mac_irq : Out(1)
@@ -131,12 +134,22 @@ class EthMAC(wiring.Component):
             width=9, depth=cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx")
         m.submodules.tx_tokens = tx_tokens = AsyncFIFO(
             width=1, depth=TX_TOKENS, w_domain="sync", r_domain="eth_tx")
-        axis_tx = self.s_axis_tx
+        if cfg.data_width == 8:
+            # One byte per beat (TKEEP ignored): straight into the FIFO.
+            tx_bytes = stream.Signature(TxBeat).flip().create()
+            axis_tx = self.s_axis_tx
+            m.d.comb += [tx_bytes.valid.eq(axis_tx.tvalid), tx_bytes.payload.data.eq(axis_tx.tdata),
+                         tx_bytes.payload.last.eq(axis_tx.tlast), axis_tx.tready.eq(tx_bytes.ready)]
+        else:
+            # Wider beats are split into bytes in the system clock (stream_width.py).
+            m.submodules.tx_width = tx_width = TxStreamToBytes(cfg.data_width)
+            wiring.connect(m, wiring.flipped(self.s_axis_tx), tx_width.axis)
+            tx_bytes = tx_width.bytes
         m.d.comb += [
-            axis_tx.tready.eq(tx_fifo.w_rdy & (~axis_tx.tlast | tx_tokens.w_rdy)),
-            tx_fifo.w_en.eq(axis_tx.tvalid & axis_tx.tready),
-            tx_fifo.w_data.eq(Cat(axis_tx.tdata, axis_tx.tlast)),
-            tx_tokens.w_en.eq(axis_tx.tvalid & axis_tx.tready & axis_tx.tlast),
+            tx_bytes.ready.eq(tx_fifo.w_rdy & (~tx_bytes.payload.last | tx_tokens.w_rdy)),
+            tx_fifo.w_en.eq(tx_bytes.valid & tx_bytes.ready),
+            tx_fifo.w_data.eq(tx_bytes.payload),
+            tx_tokens.w_en.eq(tx_bytes.valid & tx_bytes.ready & tx_bytes.payload.last),
         ]
         m.submodules.tx = tx = DomainRenamer("eth_tx")(TxEngine())
         pending = Signal(range(-TX_TOKENS - 2, TX_TOKENS + 3))   # complete frames in the FIFO
@@ -203,10 +216,20 @@ class EthMAC(wiring.Component):
             rxbuf.lengths.ready.eq(rx_lengths.w_rdy),
         ]
         axis_rx, axis_rxs = self.m_axis_rx, self.m_axis_rxs
+        if cfg.data_width == 8:
+            m.d.comb += [
+                axis_rx.tvalid.eq(rx_fifo.r_rdy), axis_rx.tdata.eq(rx_fifo.r_data[:8]),
+                axis_rx.tlast.eq(rx_fifo.r_data[8]), axis_rx.tkeep.eq(1), axis_rx.tuser.eq(0),
+                rx_fifo.r_en.eq(axis_rx.tready),
+            ]
+        else:
+            # Bytes packed into wider beats in the system clock (stream_width.py).
+            m.submodules.rx_width = rx_width = RxBytesToStream(cfg.data_width)
+            m.d.comb += [rx_width.bytes.valid.eq(rx_fifo.r_rdy),
+                         rx_width.bytes.payload.eq(rx_fifo.r_data),
+                         rx_fifo.r_en.eq(rx_width.bytes.ready)]
+            wiring.connect(m, rx_width.axis, wiring.flipped(axis_rx))
         m.d.comb += [
-            axis_rx.tvalid.eq(rx_fifo.r_rdy), axis_rx.tdata.eq(rx_fifo.r_data[:8]),
-            axis_rx.tlast.eq(rx_fifo.r_data[8]), axis_rx.tkeep.eq(1), axis_rx.tuser.eq(0),
-            rx_fifo.r_en.eq(axis_rx.tready),
             axis_rxs.tvalid.eq(rx_lengths.r_rdy), axis_rxs.tdata.eq(rx_lengths.r_data),
             axis_rxs.tlast.eq(1), rx_lengths.r_en.eq(axis_rxs.tready),
         ]

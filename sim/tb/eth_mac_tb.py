@@ -41,7 +41,7 @@ DROP_COUNTERS = sorted(set(VERDICT_COUNTER.values()))
 
 def config_to_env(config: EthMACConfig) -> dict[str, str]:
     """Environment that carries ``config`` into the simulator process."""
-    d = {k: getattr(config, k) for k in ("phy", "tx_fifo_bytes", "rx_buffer_bytes", "jumbo_bytes",
+    d = {k: getattr(config, k) for k in ("phy", "data_width", "tx_fifo_bytes", "rx_buffer_bytes", "jumbo_bytes",
                                          "statistics", "counter_width", "mdio")}
     return {ENV: json.dumps(d)}
 
@@ -429,6 +429,7 @@ async def tx_frames(dut):
 async def both_directions(dut):
     """RX and TX at the same time at full rate, back-to-back frames on both sides."""
     b = await Bench(dut, rx_pause=0.03).start()
+    b.tx_src.set_pause_generator(pauses(b.rng, 0.05))
     payloads = [scapy_frame(b.rng, b.rng.randrange(60, 1515)) for _ in range(15)]
     for p in payloads:
         await b.transmit(p)
