@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from amaranth.hdl import ClockSignal, Elaboratable, Instance, Module, Signal
+from amaranth.hdl import Elaboratable, Instance, Module, Signal
 
 
 __all__ = ["PLLOutput", "PLLConfig", "ecp5_pll_config", "ECP5PLL",
@@ -201,30 +201,27 @@ class ECP5PLL(Elaboratable):
     config : PLLConfig
     clk_in : Signal
         Reference clock.
-    domains : sequence of str
-        Clock domain per output, in the order of ``config.outputs``; the domains' clocks are
-        driven by this module (create the domains in the parent).
 
     Attributes
     ----------
+    clk_out : list of Signal, out
+        One clock per output, in the order of ``config.outputs`` (the parent drives its clock
+        domains from them, and may constrain them).
     locked : Signal, out
         The PLL's LOCK output (asynchronous).
     """
 
-    def __init__(self, config: PLLConfig, clk_in, domains):
-        if len(domains) != len(config.outputs):
-            raise ValueError(f"{len(config.outputs)} PLL outputs but {len(domains)} domains")
+    def __init__(self, config: PLLConfig, clk_in):
         self.config = config
         self.clk_in = clk_in
-        self.domains = tuple(domains)
+        self.clk_out = [Signal(name=f"pll_{o.name.lower()}") for o in config.outputs]
         self.locked = Signal()
 
     def elaborate(self, platform):
         m = Module()
         cfg = self.config
-        clkop = Signal()
-        ports = {f"o_{o.name}": (clkop if o.name == "CLKOP" else ClockSignal(d))
-                 for o, d in zip(cfg.outputs, self.domains)}
+        clkop = self.clk_out[0]
+        ports = {f"o_{o.name}": c for o, c in zip(cfg.outputs, self.clk_out)}
         attrs = {"FREQUENCY_PIN_CLKI": f"{cfg.f_in_mhz:g}", "ICP_CURRENT": "12",
                  "LPF_RESISTOR": "8", "MFG_ENABLE_FILTEROPAMP": "1", "MFG_GMCREF_SEL": "2"}
         for o in cfg.outputs:
@@ -238,5 +235,4 @@ class ECP5PLL(Elaboratable):
             i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1, i_PHASELOADREG=1,
             i_PLLWAKESYNC=0, i_ENCLKOP=0, i_ENCLKOS=0, i_ENCLKOS2=0, i_ENCLKOS3=0,
             o_LOCK=self.locked, **ports)
-        m.d.comb += ClockSignal(self.domains[0]).eq(clkop)
         return m

@@ -11,6 +11,9 @@ sim <scenario> [--waves] -o DIR
     Run a named simulation scenario under Verilator, optionally with a waveform and GTKWave file.
 bench <block|all> -o DIR
     Run the benchmarks and write JSON plus docs/benchmarks.md.
+build --board NAME [--verilog-only] [-o DIR]
+    A board bitstream with the open ECP5 flow (utilisation and Fmax per clock; exit 1 when a
+    clock misses timing), or Verilog and constraints for vendor tools (atsoc.boards.build).
 demo [-o DIR]
     The main job on the default configuration: generate, simulate with a waveform, print outputs.
 """
@@ -113,6 +116,11 @@ def cmd_bench(args) -> int:
                       docs=not args.no_docs)
 
 
+def cmd_build(args) -> int:
+    from atsoc.boards import build as board_build
+    return board_build.main(args)
+
+
 def cmd_demo(args) -> int:
     from . import scenarios
     out = Path(args.output)
@@ -157,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-synth", action="store_true", help="skip ECP5 synthesis")
     bench.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     bench.set_defaults(func=cmd_bench)
+
+    build = sub.add_parser("build", help="board bitstream (open ECP5 flow) or Verilog + constraints")
+    from atsoc.boards.build import add_arguments as add_build_arguments
+    add_build_arguments(build)
+    build.set_defaults(func=cmd_build)
 
     demo = sub.add_parser("demo", help="generate + simulate the default configuration with a waveform")
     demo.add_argument("-o", "--output", default="out/demo", metavar="DIR")

@@ -2,7 +2,7 @@
 
 import pytest
 from amaranth.back import rtlil
-from amaranth.hdl import ClockDomain, Module, Signal
+from amaranth.hdl import Module, Signal
 
 from atsoc.boards.pll import ECP5PLL, F_VCO_MHZ, ecp5_pll_config
 
@@ -63,8 +63,7 @@ def test_instance_parameters():
     assert p["p_CLKI_DIV"] == cfg.clki_div and p["p_FEEDBK_PATH"] == "CLKOP"
     assert p["p_CLKOS_CPHASE"] == cfg.outputs[1].cphase
     m = Module()
-    m.domains.sync = ClockDomain()
-    m.domains.shifted = ClockDomain()
-    m.submodules.pll = pll = ECP5PLL(cfg, Signal(), ["sync", "shifted"])
-    text = rtlil.convert(m, ports=[pll.locked])
+    m.submodules.pll = pll = ECP5PLL(cfg, Signal())
+    assert len(pll.clk_out) == 2
+    text = rtlil.convert(m, ports=[pll.locked, *pll.clk_out])
     assert "EHXPLLL" in text and "CLKOS_CPHASE" in text

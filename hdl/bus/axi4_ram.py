@@ -1,15 +1,20 @@
 """On-chip RAM with an AXI4 slave port (bursts) and an optional AXI4-Lite host port.
 
-The memory is one ``lib.memory.Memory`` with one write port (byte lanes) and one synchronous read
-port, which maps onto block RAM (ECP5 DP16KD: 32-bit words, 512 words per block). Reads and writes
-run independently, each one beat per cycle:
+The memory is split into banks of ``bank_words`` words, each a ``lib.memory.Memory`` with one
+write port (byte lanes) and one synchronous read port, which maps onto block RAM (ECP5: a bank of
+512 32-bit words is one DP16KD). Each bank's read data is registered before the banks are
+multiplexed: the DP16KD data output is slow (about 4.3 ns clock-to-out on speed 8, and yosys
+cannot use its output register), and a multiplexer of 32 banks straight after it cannot meet
+125 MHz. Reads and writes run independently, each one beat per cycle:
 
-* Read: a burst is accepted on AR when no read burst is in progress; its beats are read one per
-  cycle while the master takes them (RREADY low stalls the memory read, the read data register
-  holds). One idle cycle separates two bursts.
+* Read: a burst is accepted on AR when no read burst is in progress; its beats go through a
+  two-stage pipeline (block RAM read, bank register) into an 8-beat FIFO at one per cycle, issued
+  only while the FIFO has room for them, so RREADY drives only the FIFO. The first beat of a
+  burst is valid five cycles after the AR handshake; one idle cycle separates two bursts.
 * Write: a burst is accepted on AW when no write burst and no write response is in progress; its
-  W beats are written as they come (WREADY high during the burst), the response follows the last
-  beat (counted from AWLEN; WLAST is not checked).
+  W beats are taken as they come (WREADY high during the burst), registered and written one cycle
+  after their handshake; the response follows the last beat (counted from AWLEN; WLAST is not
+  checked), in the cycle its data is written.
 * Bursts (AMBA AXI IHI 0022 A3.4.1): INCR, FIXED and WRAP, any AxSIZE up to the data width
   (narrow transfers: the address advances by 2**AxSIZE, write strobes select the lanes, reads
   return the whole word). AxLEN up to 255.
@@ -25,8 +30,9 @@ A read and a write to the same word in the same cycle return the old data (AXI g
 between the read and write channels).
 """
 
-from amaranth.hdl import Const, Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
@@ -35,6 +41,11 @@ from .axi_lite import AXI4LiteSignature, Resp
 
 
 __all__ = ["AXI4RAM"]
+
+
+#: Depth of the read-data FIFO; covers the credit loop (issue to FIFO output and back) so that
+#: reads run at one beat per cycle.
+R_FIFO_DEPTH = 8
 
 
 def _log2(n):
@@ -60,6 +71,9 @@ class AXI4RAM(wiring.Component):
         Add the AXI4-Lite slave ``s_axil`` (same addresses).
     init : bytes, optional
         Initial contents (at most ``size_bytes``; the rest is zero).
+    bank_words : int
+        Words per bank (power of two; default 512, one DP16KD at 32 bits). ``size_bytes`` below
+        one bank makes a single bank.
 
     Attributes
     ----------
@@ -68,7 +82,8 @@ class AXI4RAM(wiring.Component):
     """
 
     def __init__(self, *, size_bytes: int, data_width: int = 32, addr_width: int = 32,
-                 id_width: int = 1, base: int = 0, host_port: bool = False, init: bytes = b""):
+                 id_width: int = 1, base: int = 0, host_port: bool = False, init: bytes = b"",
+                 bank_words: int = 512):
         if data_width not in (32, 64):
             raise ValueError(f"data_width must be 32 or 64, not {data_width}")
         nb = data_width // 8
@@ -81,6 +96,8 @@ class AXI4RAM(wiring.Component):
             raise ValueError(f"addr_width {addr_width} cannot address {base:#x}+{size_bytes:#x}")
         if not 0 <= id_width <= 16:
             raise ValueError(f"id_width must be 0..16, not {id_width}")
+        if bank_words < 1 or bank_words & (bank_words - 1):
+            raise ValueError(f"bank_words must be a power of two, not {bank_words}")
         if len(init) > size_bytes:
             raise ValueError(f"init has {len(init)} bytes, more than size_bytes {size_bytes}")
         self.size_bytes = size_bytes
@@ -90,6 +107,7 @@ class AXI4RAM(wiring.Component):
         self.base = base
         self.host_port = host_port
         self.init = bytes(init)
+        self.bank_words = min(bank_words, size_bytes // nb)
         members = {"s_axi": In(AXI4Signature(addr_width=addr_width, data_width=data_width,
                                              id_width=id_width))}
         if host_port:
@@ -104,9 +122,17 @@ class AXI4RAM(wiring.Component):
         hi = _log2(self.size_bytes)
         words = [int.from_bytes(self.init[i:i + nb].ljust(nb, b"\0"), "little")
                  for i in range(0, len(self.init), nb)]
-        m.submodules.mem = mem = Memory(shape=dw, depth=depth, init=words)
-        wp = mem.write_port(granularity=8)
-        rp = mem.read_port()
+        bw = self.bank_words
+        nbanks = depth // bw
+        bbits = _log2(bw)                   # word address bits within a bank
+        banks = []
+        for b in range(nbanks):
+            mem = Memory(shape=dw, depth=bw, init=words[b * bw:(b + 1) * bw])
+            m.submodules[f"bank{b}"] = mem
+            banks.append((mem.write_port(granularity=8), mem.read_port()))
+
+        def bank_of(addr):
+            return addr[lsb + bbits:hi] if nbanks > 1 else Const(0, 1)
         axi = self.s_axi
         host = self.s_axil if self.host_port else None
         idw = max(self.id_width, 1)
@@ -136,17 +162,15 @@ class AXI4RAM(wiring.Component):
         full_size = Const(lsb, 3)
 
         # ---------------------------------------------------------------- read
+        # issue (address) -> s1 (block RAM read) -> s2 (bank registers) -> R FIFO -> R channel.
+        # The pipeline never stalls: a beat is issued only when the FIFO is sure to have room
+        # for it (credits), so RREADY reaches only the FIFO and the credit counter, never the
+        # memories' enables (a master's RREADY is often a long combinational path).
         rd = burst_regs("rd")
         rd_addr, rd_incr, rd_mask, rd_left, rd_id, rd_host = rd
         rd_active = Signal()
-        rvalid = Signal()
-        rlast = Signal()
-        rid = Signal(idw)
-        rerr = Signal()
-        rhost = Signal()
-        taken = Mux(rhost, host.rready if host is not None else 0, axi.rready)
-        advance = ~rvalid | taken
-        issue = rd_active & advance
+        credits = Signal(range(R_FIFO_DEPTH + 1), init=R_FIFO_DEPTH)
+        issue = rd_active & (credits != 0)
 
         with m.If(~rd_active):
             with m.If(axi.arvalid):
@@ -160,24 +184,49 @@ class AXI4RAM(wiring.Component):
                     start_burst(rd, host.araddr, Const(0, 8), full_size, Const(Burst.INCR, 2), 0, 1)
                     m.d.sync += rd_active.eq(1)
 
-        m.d.comb += [rp.addr.eq(rd_addr[lsb:hi]), rp.en.eq(issue)]
         with m.If(issue):
-            m.d.sync += [rvalid.eq(1), rlast.eq(rd_left == 0), rid.eq(rd_id),
-                         rerr.eq(~in_range(rd_addr)), rhost.eq(rd_host),
-                         rd_addr.eq(next_addr(rd_addr, rd_incr, rd_mask)),
+            m.d.sync += [rd_addr.eq(next_addr(rd_addr, rd_incr, rd_mask)),
                          rd_left.eq(rd_left - 1)]
             with m.If(rd_left == 0):
                 m.d.sync += rd_active.eq(0)
-        with m.Elif(advance):
-            m.d.sync += rvalid.eq(0)
 
-        rresp = Mux(rerr, Resp.SLVERR, Resp.OKAY)
-        m.d.comb += [axi.rvalid.eq(rvalid & ~rhost), axi.rdata.eq(rp.data), axi.rresp.eq(rresp),
-                     axi.rlast.eq(rlast)]
+        meta = data.StructLayout({"last": 1, "id": idw, "err": 1, "host": 1})
+        s1_valid = Signal()
+        s1_meta = Signal(meta)
+        s1_bank = Signal(range(nbanks))
+        s2_valid = Signal()
+        s2_meta = Signal(meta)
+        s2_bank = Signal(range(nbanks))
+        bank_q = [Signal(dw, name=f"bank{b}_q") for b in range(nbanks)]
+        for (_, rp), q in zip(banks, bank_q):
+            m.d.comb += rp.addr.eq(rd_addr[lsb:lsb + bbits])
+            m.d.sync += q.eq(rp.data)
+        m.d.sync += [s1_valid.eq(issue), s1_meta.last.eq(rd_left == 0), s1_meta.id.eq(rd_id),
+                     s1_meta.err.eq(~in_range(rd_addr)), s1_meta.host.eq(rd_host),
+                     s1_bank.eq(bank_of(rd_addr)),
+                     s2_valid.eq(s1_valid), s2_meta.eq(s1_meta), s2_bank.eq(s1_bank)]
+        s2_data = Signal(dw)
+        with m.Switch(s2_bank):
+            for b in range(nbanks):
+                with m.Case(b):
+                    m.d.comb += s2_data.eq(bank_q[b])
+
+        m.submodules.r_fifo = r_fifo = SyncFIFOBuffered(width=dw + meta.size, depth=R_FIFO_DEPTH)
+        m.d.comb += [r_fifo.w_en.eq(s2_valid), r_fifo.w_data.eq(Cat(s2_data, s2_meta))]
+        r_data = r_fifo.r_data[:dw]
+        r_meta = meta(r_fifo.r_data[dw:])
+        taken = Mux(r_meta.host, host.rready if host is not None else 0, axi.rready)
+        pop = r_fifo.r_rdy & taken
+        m.d.comb += r_fifo.r_en.eq(pop)
+        m.d.sync += credits.eq(credits - issue + pop)
+
+        rresp = Mux(r_meta.err, Resp.SLVERR, Resp.OKAY)
+        m.d.comb += [axi.rvalid.eq(r_fifo.r_rdy & ~r_meta.host), axi.rdata.eq(r_data),
+                     axi.rresp.eq(rresp), axi.rlast.eq(r_meta.last)]
         if self.id_width:
-            m.d.comb += axi.rid.eq(rid)
+            m.d.comb += axi.rid.eq(r_meta.id)
         if host is not None:
-            m.d.comb += [host.rvalid.eq(rvalid & rhost), host.rdata.eq(rp.data),
+            m.d.comb += [host.rvalid.eq(r_fifo.r_rdy & r_meta.host), host.rdata.eq(r_data),
                          host.rresp.eq(rresp)]
 
         # ---------------------------------------------------------------- write
@@ -210,8 +259,18 @@ class AXI4RAM(wiring.Component):
             m.d.comb += host.wready.eq(wr_active & wr_host)
         beat = wr_active & wvalid
         ok = in_range(wr_addr)
-        m.d.comb += [wp.addr.eq(wr_addr[lsb:hi]), wp.data.eq(wdata),
-                     wp.en.eq(Mux(beat & ok, wstrb, 0))]
+        # The accepted beat is written one cycle later from registers (WVALID and the write
+        # data do not reach the memories' enables combinationally). B follows in that cycle, so
+        # a read issued after B sees the data.
+        wq_en = Signal(nb)
+        wq_addr = Signal(bbits)
+        wq_bank = Signal(range(nbanks))
+        wq_data = Signal(dw)
+        m.d.sync += [wq_en.eq(Mux(beat & ok, wstrb, 0)), wq_addr.eq(wr_addr[lsb:lsb + bbits]),
+                     wq_bank.eq(bank_of(wr_addr)), wq_data.eq(wdata)]
+        for b, (wp, _) in enumerate(banks):
+            m.d.comb += [wp.addr.eq(wq_addr), wp.data.eq(wq_data),
+                         wp.en.eq(Mux(wq_bank == b, wq_en, 0))]
         with m.If(beat):
             m.d.sync += [wr_addr.eq(next_addr(wr_addr, wr_incr, wr_mask)),
                          wr_left.eq(wr_left - 1), wr_err.eq(wr_err | ~ok)]
