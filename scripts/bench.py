@@ -141,7 +141,13 @@ def _bench_dma(out_dir, *, synth=True):
     return bench_dma(out_dir, synth=synth)
 
 
-BENCHES = {"plic": bench_plic, "atsintc": _bench_atsintc, "eth": _bench_eth, "axi_dma": _bench_dma}
+def _bench_soc(out_dir, *, synth=True):
+    from atsoc.scripts.bench_soc import bench_soc
+    return bench_soc(out_dir, synth=synth)
+
+
+BENCHES = {"plic": bench_plic, "atsintc": _bench_atsintc, "eth": _bench_eth, "axi_dma": _bench_dma,
+           "soc": _bench_soc}
 
 
 def _renderer(name):
@@ -155,6 +161,9 @@ def _renderer(name):
     if name == "axi_dma":
         from atsoc.scripts.bench_dma import render_dma
         return render_dma
+    if name == "soc":
+        from atsoc.scripts.bench_soc import render_soc
+        return render_soc
     return None
 
 

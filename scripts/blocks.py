@@ -33,13 +33,22 @@ class Block:
         ``config -> RegisterMap``.
     source : str
         Dotted path of the register-map description (for the generated files' headers).
+    files : callable, optional
+        ``config -> {kind: (file name, text)}``: what ``atsoc generate`` writes beside the Verilog
+        instead of the register header and reference (a block without a register map of its own,
+        such as the SoC).
+    committed : callable, optional
+        ``() -> {path relative to the repository: text}``: the block's committed generated files
+        (``atsoc regs``), when it has no register map.
     """
 
     name: str
     config_cls: type
     build: Callable
-    regmap: Callable
+    regmap: Callable | None
     source: str
+    files: Callable | None = None
+    committed: Callable | None = None
 
 
 def _plic():
@@ -73,7 +82,18 @@ def _axi_dma():
     return Block("axi_dma", AXIDMAConfig, AXIDMA, dma_register_map, "atsoc.hdl.dma.registers")
 
 
-_FACTORIES = {"plic": _plic, "atsintc": _atsintc, "eth_mac": _eth_mac, "axi_dma": _axi_dma}
+def _soc():
+    from atsoc.hdl.soc import artefacts
+    from atsoc.hdl.soc.config import SocConfig
+
+    def build(config):
+        from atsoc.hdl.soc.soc import Soc
+        return Soc(config)
+    return Block("soc", SocConfig, build, None, "atsoc.hdl.soc.config", files=artefacts.generated_files,
+                 committed=artefacts.committed_files)
+
+
+_FACTORIES = {"plic": _plic, "atsintc": _atsintc, "eth_mac": _eth_mac, "axi_dma": _axi_dma, "soc": _soc}
 BLOCKS = tuple(_FACTORIES)
 
 
@@ -104,6 +124,8 @@ def parameter_docs(cls) -> dict[str, str]:
 def parse_value(field: dataclasses.Field, text: str):
     """Parse a command-line value for ``field`` of a configuration dataclass."""
     default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    if dataclasses.is_dataclass(default):
+        return _parse_nested(field.name, default, text)
     if isinstance(default, bool):
         if text.lower() in ("1", "true", "yes", "on"):
             return True
@@ -124,7 +146,33 @@ def parse_value(field: dataclasses.Field, text: str):
     return text
 
 
+def _parse_nested(name: str, default, text: str):
+    """``key=value,key=value`` on a nested configuration (``--plic sources=63,contexts=4``); a part
+    without ``=`` continues the previous value (``edge_sources=1,2``)."""
+    fields = {f.name: f for f in dataclasses.fields(default)}
+    pairs: list[list[str]] = []
+    for part in filter(None, text.split(",")):
+        if "=" in part:
+            pairs.append(part.split("=", 1))
+        elif pairs:
+            pairs[-1][1] += "," + part
+        else:
+            raise ValueError(f"{name}: expected key=value pairs, not {text!r}")
+    changes = {}
+    for key, value in pairs:
+        key = key.strip().replace("-", "_")
+        if key not in fields:
+            raise ValueError(f"{name}: unknown parameter {key!r}; known: {', '.join(fields)}")
+        changes[key] = parse_value(fields[key], value.strip())
+    return dataclasses.replace(default, **changes)
+
+
 def format_default(value) -> str:
+    if dataclasses.is_dataclass(value):
+        base = type(value)()
+        changed = [f"{f.name}={format_default(getattr(value, f.name))}" for f in dataclasses.fields(value)
+                   if getattr(value, f.name) != getattr(base, f.name) and f.name != "base"]
+        return ",".join(changed) or f"{type(value).__name__} defaults"
     if isinstance(value, (frozenset, set)):
         return ",".join(map(str, sorted(value))) or "(none)"
     if isinstance(value, bool):

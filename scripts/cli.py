@@ -11,6 +11,9 @@ sim <scenario> [--waves] -o DIR
     Run a named simulation scenario under Verilator, optionally with a waveform and GTKWave file.
 bench <block|all> -o DIR
     Run the benchmarks and write JSON plus docs/benchmarks.md.
+build --board NAME [--verilog-only] [-o DIR]
+    A board bitstream with the open ECP5 flow (utilisation and Fmax per clock; exit 1 when a
+    clock misses timing), or Verilog and constraints for vendor tools (atsoc.boards.build).
 demo [-o DIR]
     The main job on the default configuration: generate, simulate with a waveform, print outputs.
 """
@@ -52,6 +55,13 @@ def generate(block_name: str, config, out_dir: Path) -> dict[str, Path]:
     from atsoc.hdl.toplevel import convert
     block = blocks_mod.get_block(block_name)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if block.files is not None:
+        outputs = {"verilog": out_dir / f"{block.name}.v"}
+        outputs["verilog"].write_text(convert(block.build(config), block.name))
+        for kind, (name, text) in block.files(config).items():
+            outputs[kind] = out_dir / name
+            outputs[kind].write_text(text)
+        return outputs
     regmap = block.regmap(config)
     outputs = {
         "verilog": out_dir / f"{block.name}.v",
@@ -69,6 +79,9 @@ def committed_artefacts() -> dict[Path, str]:
     files = {}
     for name in blocks_mod.BLOCKS:
         block = blocks_mod.get_block(name)
+        if block.committed is not None:
+            files.update({REPO / path: text for path, text in block.committed().items()})
+            continue
         regmap = block.regmap(block.config_cls())
         files[REPO / "docs" / "registers" / f"{name}.md"] = regmap.markdown(source=block.source)
         files[REPO / "include" / "atsoc" / f"{name}.h"] = regmap.c_header(block.source)
@@ -111,6 +124,11 @@ def cmd_bench(args) -> int:
     from . import bench
     return bench.main(args.block, Path(args.output), synth=not args.no_synth,
                       docs=not args.no_docs)
+
+
+def cmd_build(args) -> int:
+    from atsoc.boards import build as board_build
+    return board_build.main(args)
 
 
 def cmd_demo(args) -> int:
@@ -157,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-synth", action="store_true", help="skip ECP5 synthesis")
     bench.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     bench.set_defaults(func=cmd_bench)
+
+    build = sub.add_parser("build", help="board bitstream (open ECP5 flow) or Verilog + constraints")
+    from atsoc.boards.build import add_arguments as add_build_arguments
+    add_build_arguments(build)
+    build.set_defaults(func=cmd_build)
 
     demo = sub.add_parser("demo", help="generate + simulate the default configuration with a waveform")
     demo.add_argument("-o", "--output", default="out/demo", metavar="DIR")

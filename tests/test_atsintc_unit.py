@@ -7,6 +7,7 @@ from collections import deque
 from amaranth.sim import Simulator
 
 from atsoc.hdl.atsintc.blocked import BlockedOp, BlockedQueues
+from atsoc.hdl.atsintc.channels import ChannelQueues
 from atsoc.hdl.atsintc.queues import PriorityQueues, QueueOp
 
 
@@ -17,7 +18,9 @@ def _seed():
 
 
 def test_priority_queues_random():
-    """Random pushes and pops (back to back, every process, free-list reuse) against deques."""
+    """Random pushes and pops (back to back, every process, free-list reuse, late words) against
+    deques: ``full`` counts every issued operation, a POP's word is on ``pop_word`` two cycles
+    after its issue."""
     NP, NL, CAP = 3, 4, 8
     rng = random.Random(_seed())
     dut = PriorityQueues(processes=NP, priorities=NL, capacity=CAP)
@@ -34,21 +37,26 @@ def test_priority_queues_random():
             assert ctx.get(dut.full) >> p & 1 == (total == CAP)
             if rng.random() < 0.55 and total < CAP:
                 level, word = rng.randrange(NL), rng.getrandbits(64) | 1
+                late = rng.random() < 0.3
                 ctx.set(dut.op, QueueOp.PUSH)
                 ctx.set(dut.pid, p)
                 ctx.set(dut.level, level)
-                ctx.set(dut.word, word)
+                ctx.set(dut.late, late)
+                ctx.set(dut.word, 0 if late else word)
                 model[p][level].append(word)
                 await ctx.tick()
+                ctx.set(dut.op, QueueOp.NONE)
+                ctx.set(dut.late, 0)
+                ctx.set(dut.late_word, word if late else rng.getrandbits(64))
             else:
                 ctx.set(dut.op, QueueOp.POP)
                 ctx.set(dut.pid, p)
                 await ctx.tick()
                 ctx.set(dut.op, QueueOp.NONE)
                 assert ctx.get(dut.busy)
+                await ctx.tick()
                 expect = next((q.popleft() for q in model[p] if q), 0)
                 assert ctx.get(dut.pop_word) == expect, (step, p)
-                await ctx.tick()
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
@@ -88,6 +96,55 @@ def test_blocked_queues_random():
                 ctx.set(dut.op, BlockedOp.NONE)
             await ctx.tick()
             ctx.set(dut.op, BlockedOp.NONE)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
+
+
+def test_channel_queues_random():
+    """Channel state (pending sends, blocked handlers) read, decided and written back in one
+    cycle, against Python deques; cleared after reset (``ready`` waits for it)."""
+    Q, D, LIMIT = 8, 2, 3
+    rng = random.Random(_seed())
+    dut = ChannelQueues(channels=Q, depth=D, pending_limit=LIMIT)
+    queues = [deque() for _ in range(Q)]
+    pending = [0] * Q
+
+    async def tb(ctx):
+        cycles = 0
+        while not ctx.get(dut.ready):
+            await ctx.tick()
+            cycles += 1
+        assert cycles == Q
+        taken = None
+        for step in range(3000):
+            if taken is not None:
+                assert ctx.get(dut.data) == taken, step
+                taken = None
+            q = rng.randrange(Q)
+            ctx.set(dut.channel, q)
+            assert ctx.get(dut.count) == len(queues[q]), step
+            assert ctx.get(dut.pending) == pending[q], step
+            for name in ("take", "append", "pend_inc", "pend_dec"):
+                ctx.set(getattr(dut, name), 0)
+            r = rng.random()
+            if r < 0.3 and len(queues[q]) < D:
+                word = rng.getrandbits(64)
+                ctx.set(dut.append, 1)
+                ctx.set(dut.word, word)
+                queues[q].append(word)
+            elif r < 0.55 and queues[q]:
+                ctx.set(dut.take, 1)
+                taken = queues[q].popleft()
+            elif r < 0.8 and pending[q] < LIMIT:
+                ctx.set(dut.pend_inc, 1)
+                pending[q] += 1
+            elif pending[q]:
+                ctx.set(dut.pend_dec, 1)
+                pending[q] -= 1
+            await ctx.tick()
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)

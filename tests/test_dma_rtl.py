@@ -21,11 +21,11 @@ CONFIGS = {
 }
 
 ALL = [
-    "registers", "mm2s_frames", "s2mm_frames", "tail_positions_and_wrap", "stale_cmplt",
+    "registers", "mm2s_frames", "s2mm_frames", "tail_positions_and_wrap", "stale_cmplt", "prefetch_rules",
     "zero_length", "bus_errors", "coalescing", "arceos_sequence", "linux_xilinx_dma",
     "linux_axienet", "soft_reset_busy", "axi_bursts", "keyhole", "random_vs_model",
 ]
-WIDE = ["mm2s_frames", "s2mm_frames", "bus_errors", "linux_axienet", "axi_bursts",
+WIDE = ["mm2s_frames", "s2mm_frames", "prefetch_rules", "bus_errors", "linux_axienet", "axi_bursts",
         "completion_tokens", "random_vs_model"]
 
 SIMPLE = ["simple_mm2s", "simple_s2mm", "simple_errors"]

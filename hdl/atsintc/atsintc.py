@@ -13,6 +13,7 @@ from amaranth.lib.wiring import In, Out
 from ..bus.axi_lite import AXI4LiteSignature
 from ..bus.register_target import add_register_target
 from .blocked import BlockedOp, BlockedQueues
+from .channels import ChannelQueues
 from .config import ATSINTCConfig
 from .queues import PriorityQueues, QueueOp
 from .registers import ErrorCause, atsintc_register_map
@@ -76,30 +77,26 @@ class ATSINTC(wiring.Component):
         pb, lb, cb = queues.proc_bits, queues.level_bits, queues.count_bits
         m.submodules.irq_queues = irqq = BlockedQueues(
             queues=_p2(NIRQ), depth=cfg.irq_queue_depth, tag_bits=pb, separate_take_queue=True)
-        m.submodules.ipc_queues = ipcq = BlockedQueues(queues=_p2(NP) * 32, depth=cfg.ipc_queue_depth,
-                                                       separate_take_queue=True)
+        m.submodules.ipc_queues = ipcq = ChannelQueues(channels=_p2(NP) * 32, depth=cfg.ipc_queue_depth,
+                                                       pending_limit=cfg.send_pending_limit)
 
         full = queues.full
         total = Array(queues.total[p * cb:(p + 1) * cb] for p in range(NP))
         irq_cnt = Array(irqq.counts[n * irqq.count_bits:(n + 1) * irqq.count_bits] for n in range(NIRQ))
         irq_owner = Array(irqq.head_tags[n * pb:(n + 1) * pb] for n in range(NIRQ))
-        ipc_cnt = Array(Array(ipcq.counts[(p * 32 + k) * ipcq.count_bits:(p * 32 + k + 1) * ipcq.count_bits]
-                              for k in range(NCH)) for p in range(NP))
 
         # -- state -----------------------------------------------------------------------------
         armed = Signal(NIRQ, init=(1 << NIRQ) - 1)       # gateway open
         irq_pend = Signal(NIRQ)                           # fired, waiting for a handler
-        send_pend = Array(Array(Signal(range(cfg.send_pending_limit + 1), name=f"send_pending_{p}_{k}")
-                                for k in range(NCH)) for p in range(NP))
         error = Array(Signal(8, name=f"error_{p}") for p in range(NP))
         notify_en = Array(Signal(name=f"notify_en_{p}") for p in range(NP))
         notify_hart = Array(Signal(6, name=f"notify_hart_{p}") for p in range(NP))
         notify_pend = Array(Signal(name=f"notify_pending_{p}") for p in range(NP))
         stream_drops = Signal(32)
-        last_was_bus = Signal()
-        take_pending = Signal()      # a blocked queue was read last cycle: push its word now
-        take_from_irq = Signal()
-        take_proc = Signal(pb)
+        # Set after reset: the bus is held off while the IPC state is cleared, so hardware that
+        # waited meanwhile goes first (as after a bus operation).
+        last_was_bus = Signal(init=1)
+        late_from_irq = Signal()     # a PUSH issued with ``late`` takes its word from the irq queues
 
         def set_notify(p):
             m.d.sync += notify_pend[p].eq(1)
@@ -154,7 +151,9 @@ class ATSINTC(wiring.Component):
         # ``want``/``stream_req`` before acting, so a stale flag can only cost one idle cycle.
         hw_waiting = Signal()
         m.d.sync += hw_waiting.eq(hw_req)
-        busy = queues.busy | take_pending
+        # ``busy``: the queues execute the second cycle of an operation, or the IPC state is being
+        # cleared after reset (both registers).
+        busy = queues.busy | ~ipcq.ready
         m.d.comb += port.stall.eq(busy | (hw_waiting & last_was_bus))
 
         # -- bus writes --------------------------------------------------------------------------
@@ -169,16 +168,18 @@ class ATSINTC(wiring.Component):
         send_q, send_k = wdata[0:16], wdata[16:24]
         send_bad = (send_q >= NP) | (send_k >= NCH)
         sq, sk = send_q[:pb], send_k[:5]
-        send_has_handler = ipc_cnt[sq][sk] != 0
-        m.d.comb += ipcq.take_queue.eq(Cat(sk, sq))
         ipc_k = wdec.index.ipc_handler.channel
+        # The IPC state memory is addressed by the send's target or by the registration's channel.
+        m.d.comb += ipcq.channel.eq(Mux(wdec.hit.send, Cat(sk, sq), Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp)))
+        send_has_handler = ipcq.count != 0
+        send_pend_nonzero = ipcq.pending != 0
+        send_pend_at_limit = ipcq.pending == cfg.send_pending_limit
         line_w = wdec.index.intr_handler.line
         # A blocked queue's count never exceeds its depth (a power of two): "full" is its top bit,
         # so a 1-bit selection replaces a count selection and a compare.
-        icb, ccb = irqq.count_bits, ipcq.count_bits
+        icb = irqq.count_bits
         irq_bq_full = Cat(*[irqq.counts[(n + 1) * icb - 1] for n in range(NIRQ)]).bit_select(line_w, 1)
-        ipc_bq_full = Cat(*[ipcq.counts[(i + 1) * ccb - 1] for i in range(_p2(NP) * 32)]).bit_select(
-            Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp), 1)
+        ipc_bq_full = ipcq.count[-1]
 
         def bit(cause):
             return 1 << cause
@@ -198,12 +199,12 @@ class ATSINTC(wiring.Component):
                 m.d.comb += werr.eq(bit(ErrorCause.BAD_TARGET))
             with m.Elif(send_has_handler):
                 m.d.comb += werr.eq(Mux(full.bit_select(sq, 1), bit(ErrorCause.QUEUE_FULL), 0))
-            with m.Elif(send_pend[sq][sk] == cfg.send_pending_limit):
+            with m.Elif(send_pend_at_limit):
                 m.d.comb += werr.eq(bit(ErrorCause.SEND_FULL))
         with m.Elif(wdec.hit.ipc_handler):
             with m.If(zero):
                 m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
-            with m.Elif(send_pend[wp][ipc_k] != 0):
+            with m.Elif(send_pend_nonzero):
                 m.d.comb += werr.eq(Mux(full.bit_select(wp, 1), bit(ErrorCause.QUEUE_FULL), 0))
             with m.Elif(ipc_bq_full):
                 m.d.comb += werr.eq(bit(ErrorCause.IPC_QUEUE_FULL))
@@ -216,50 +217,63 @@ class ATSINTC(wiring.Component):
                 m.d.comb += werr.eq(bit(ErrorCause.IRQ_QUEUE_FULL))
         m.d.comb += port.w_err.eq((werr != 0) | (wdec.reserved if slverr_policy else 0))
 
-        # -- bus reads: stage 1 -----------------------------------------------------------------
-        rp = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
-        level_r = rdec.index.enqueue.level
-        m.d.comb += [queues.sel_process.eq(rp), queues.sel_level.eq(level_r[:lb])]
-        read_data = Signal(64)
-        info = self.regmap["info"].reset
-        with m.If(rdec.hit.enqueue):
-            m.d.comb += read_data.eq(Mux(level_r < NL, queues.level_count, 0))
-        with m.Elif(rdec.hit.error):
-            m.d.comb += read_data.eq(error[rp])
-        with m.Elif(rdec.hit.count):
-            m.d.comb += read_data.eq(total[rp])
-        with m.Elif(rdec.hit.notify_ctrl):
-            m.d.comb += read_data.eq(Cat(notify_en[rp], Const(0, 7), notify_hart[rp]))
-        with m.Elif(rdec.hit.irq_pending):
-            m.d.comb += read_data.eq(irq_pend)
-        with m.Elif(rdec.hit.stream_drops):
-            m.d.comb += read_data.eq(stream_drops)
-        with m.Elif(rdec.hit.info):
-            m.d.comb += read_data.eq(info)
-
-        s1_valid, s1_pop, s1_err = Signal(), Signal(), Signal()
-        s1_data = Signal(64)
+        # -- bus reads ---------------------------------------------------------------------------
+        # The AR handshake cycle only registers the decoded address; the value is chosen in the
+        # next cycle (when every earlier operation has reached the queues' state) and held in
+        # ``r_data``; a dequeue's word comes from the queues' read port two cycles after the
+        # handshake, when R is valid.
+        reads = ("enqueue", "error", "count", "notify_ctrl", "irq_pending", "stream_drops", "info",
+                 "dequeue")
+        r_hit = {name: Signal(name=f"r_hit_{name}") for name in reads}
+        r_proc, r_level = Signal(pb), Signal(8)
+        r_reserved = Signal()
+        s1_valid = Signal()
         m.d.sync += s1_valid.eq(port.r_stb)
         with m.If(port.r_stb):
-            m.d.sync += [s1_data.eq(read_data), s1_pop.eq(rdec.hit.dequeue),
-                         s1_err.eq(rdec.reserved if slverr_policy else 0)]
-        r_data, r_err = Signal(64), Signal()
+            m.d.sync += [r_hit[name].eq(getattr(rdec.hit, name)) for name in reads]
+            m.d.sync += [r_proc.eq(port.r_addr[12:12 + pb] if NP > 1 else 0),
+                         r_level.eq(rdec.index.enqueue.level),
+                         r_reserved.eq(rdec.reserved if slverr_policy else 0)]
+        rp = r_proc
+        m.d.comb += [queues.sel_process.eq(rp), queues.sel_level.eq(r_level[:lb])]
+        read_data = Signal(64)
+        info = self.regmap["info"].reset
+        with m.If(r_hit["enqueue"]):
+            m.d.comb += read_data.eq(Mux(r_level < NL, queues.level_count, 0))
+        with m.Elif(r_hit["error"]):
+            m.d.comb += read_data.eq(error[rp])
+        with m.Elif(r_hit["count"]):
+            m.d.comb += read_data.eq(total[rp])
+        with m.Elif(r_hit["notify_ctrl"]):
+            m.d.comb += read_data.eq(Cat(notify_en[rp], Const(0, 7), notify_hart[rp]))
+        with m.Elif(r_hit["irq_pending"]):
+            m.d.comb += read_data.eq(irq_pend)
+        with m.Elif(r_hit["stream_drops"]):
+            m.d.comb += read_data.eq(stream_drops)
+        with m.Elif(r_hit["info"]):
+            m.d.comb += read_data.eq(info)
+
+        r_data, r_err, r_pop = Signal(64), Signal(), Signal()
         with m.If(s1_valid):
-            m.d.sync += [r_data.eq(Mux(s1_pop, queues.pop_word, s1_data)), r_err.eq(s1_err)]
-        m.d.comb += [port.r_data.eq(r_data), port.r_err.eq(r_err)]
+            m.d.sync += [r_data.eq(read_data), r_err.eq(r_reserved), r_pop.eq(r_hit["dequeue"])]
+        m.d.comb += [port.r_data.eq(Mux(r_pop, queues.pop_word, r_data)), port.r_err.eq(r_err)]
 
         # -- the sequencer -----------------------------------------------------------------------
-        def push(p, level, word):
+        # One operation is issued per cycle (stage A): its checks and the state kept beside them
+        # (errors, gateways, IPC state, entries held per process) are decided and updated here;
+        # the queues carry out the list manipulation in the next cycle (stage B).
+        def push(p, level, word, late=False):
             m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.pid.eq(p), queues.level.eq(level),
-                         queues.word.eq(word)]
+                         queues.word.eq(word), queues.late.eq(late)]
 
-        m.d.sync += take_pending.eq(0)
-        with m.If(take_pending):
-            # Second half of a wake: the handler word read from a blocked queue goes to level 0.
-            push(take_proc, 0, Mux(take_from_irq, irqq.data, ipcq.data))
-            set_notify(take_proc)
+        # A handler taken from a blocked queue is pushed with ``late``: its word is read from the
+        # blocked queue's block RAM in this cycle and written to the queues in the next.
+        m.d.comb += queues.late_word.eq(Mux(late_from_irq, irqq.data, ipcq.data))
 
-        with m.Elif(~queues.busy & port.w_stb):
+        with m.If(busy):
+            pass
+
+        with m.Elif(port.w_stb):
             m.d.sync += last_was_bus.eq(1)
             # Refused operations only record their cause. Each accepted operation below tests its
             # own conditions (the complement of its causes), so no action waits for the whole
@@ -273,21 +287,21 @@ class ATSINTC(wiring.Component):
                 with m.If(full_strobe & ~send_bad):
                     with m.If(send_has_handler):
                         with m.If(~full.bit_select(sq, 1)):
-                            m.d.comb += ipcq.op.eq(BlockedOp.TAKE)
-                            m.d.sync += [take_pending.eq(1), take_from_irq.eq(0), take_proc.eq(sq)]
-                    with m.Elif(send_pend[sq][sk] != cfg.send_pending_limit):
-                        m.d.sync += send_pend[sq][sk].eq(send_pend[sq][sk] + 1)
+                            m.d.comb += ipcq.take.eq(1)
+                            push(sq, 0, 0, late=True)
+                            m.d.sync += late_from_irq.eq(0)
+                            set_notify(sq)
+                    with m.Elif(~send_pend_at_limit):
+                        m.d.comb += ipcq.pend_inc.eq(1)
             with m.Elif(wdec.hit.ipc_handler):
                 with m.If(full_strobe & ~zero):
-                    with m.If(send_pend[wp][ipc_k] != 0):
+                    with m.If(send_pend_nonzero):
                         with m.If(~full.bit_select(wp, 1)):
                             push(wp, 0, wdata)
                             set_notify(wp)
-                            m.d.sync += send_pend[wp][ipc_k].eq(send_pend[wp][ipc_k] - 1)
+                            m.d.comb += ipcq.pend_dec.eq(1)
                     with m.Elif(~ipc_bq_full):
-                        m.d.comb += [ipcq.op.eq(BlockedOp.APPEND),
-                                     ipcq.queue.eq(Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp)),
-                                     ipcq.word.eq(wdata)]
+                        m.d.comb += [ipcq.append.eq(1), ipcq.word.eq(wdata)]
             with m.Elif(wdec.hit.intr_handler):
                 with m.If(full_strobe & ~zero):
                     with m.If(irq_pend.bit_select(line_w, 1)):
@@ -308,19 +322,21 @@ class ATSINTC(wiring.Component):
                 with m.If(port.w_strb[1]):
                     m.d.sync += notify_hart[wp].eq(wdata[8:14])
 
-        with m.Elif(~queues.busy & port.r_stb):
+        with m.Elif(port.r_stb):
             m.d.sync += last_was_bus.eq(1)
             with m.If(rdec.hit.dequeue):
-                m.d.comb += [queues.op.eq(QueueOp.POP), queues.pid.eq(rp)]
-                m.d.sync += notify_pend[rp].eq(0)
+                rpa = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
+                m.d.comb += [queues.op.eq(QueueOp.POP), queues.pid.eq(rpa)]
+                m.d.sync += notify_pend[rpa].eq(0)
 
-        with m.Elif(~queues.busy & hw_req):
+        with m.Elif(hw_req):
             m.d.sync += last_was_bus.eq(0)
             with m.If(want.any()):
                 m.d.comb += served.eq(irq_first)
                 with m.If(irq_take):
                     m.d.comb += irqq.op.eq(BlockedOp.TAKE)
-                    m.d.sync += [take_pending.eq(1), take_from_irq.eq(1), take_proc.eq(irq_take_owner)]
+                    push(irq_take_owner, 0, 0, late=True)
+                    m.d.sync += late_from_irq.eq(1)
                     # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
                     set_notify(irq_take_owner)
                 with m.Else():

@@ -78,8 +78,11 @@ class BlockedQueues(wiring.Component):
             m.d.comb += self.counts[q * cb:(q + 1) * cb].eq(cnt[q])
         if T:
             tags = Array(Array(Signal(T, name=f"tag_{q}_{s}") for s in range(D)) for q in range(Q))
+            # The oldest word's tag is kept in a register of its own (updated by the operation that
+            # changes the oldest word), so that no wake decision waits for a selection by ``head``.
+            head_tag = Array(Signal(T, name=f"head_tag_{q}") for q in range(Q))
             for q in range(Q):
-                m.d.comb += self.head_tags[q * T:(q + 1) * T].eq(tags[q][head[q]])
+                m.d.comb += self.head_tags[q * T:(q + 1) * T].eq(head_tag[q])
 
         q = self.queue
         tq = self.take_queue if self._split else q
@@ -95,6 +98,10 @@ class BlockedQueues(wiring.Component):
             m.d.sync += cnt[q].eq(cnt[q] + 1)
             if T:
                 m.d.sync += tags[q][slot].eq(self.tag)
+                with m.If(cnt[q] == 0):
+                    m.d.sync += head_tag[q].eq(self.tag)
         with m.Elif(self.op.as_value()[1]):
             m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1)]
+            if T:
+                m.d.sync += head_tag[tq].eq(tags[tq][(head[tq] + 1)[:sb]])
         return m

@@ -1,4 +1,4 @@
-"""Per-process priority queues kept as linked lists in block RAM.
+"""Per-process priority queues kept as linked lists in block RAM, in two pipeline stages.
 
 Each process owns ``capacity`` entries shared by its ``priorities`` levels. An entry is a 64-bit
 word in ``words`` and a link in ``links``; each level is a FIFO threaded through the links
@@ -6,13 +6,25 @@ word in ``words`` and a link in ``links``; each level is a FIFO threaded through
 reset, so reset needs no initialisation pass) and then from a free list threaded through the same
 links.
 
-Operations (one at a time; the caller checks legality first: word non-zero, level in range, the
-process not full for a push):
+An operation is *issued* in one cycle (stage A) and *executed* in the following one (stage B):
 
-* ``PUSH``: 1 cycle when the entry comes from the bump counter, 2 when it comes from the free list
-  (the second cycle reads the next free entry). ``busy`` is high in the second cycle.
-* ``POP``: 2 cycles; the word (0 when the process is empty) is on ``pop_word`` in the second
-  cycle, when ``busy`` is high.
+* stage A keeps what the caller decides with: the entries held by each process (``total``,
+  ``full``) and the bump counter, updated at the end of the issue cycle, so that back-to-back
+  operations are checked against the state that includes every operation already issued;
+* stage B is the list manipulation, from registered operands only (no path from the caller's
+  decision logic into the level state or the block RAM addresses).
+
+Operations (the caller checks legality first: word non-zero, level in range, process not full):
+
+* ``PUSH``: executed in 1 cycle when the entry comes from the bump counter, 2 when it comes from
+  the free list (the second cycle reads the next free entry). With ``late`` the word is not the
+  one on ``word`` in the issue cycle but the one on ``late_word`` in the execution cycle (a handler
+  word read from a blocked queue's block RAM in the issue cycle).
+* ``POP``: executed in 2 cycles; the word (0 when the process was empty) is on ``pop_word`` from the
+  cycle after its execution starts (two cycles after issue) until the next POP is executed.
+
+``busy`` (a register) is high in the cycle after a two-cycle operation is issued: nothing may be
+issued then. So a one-cycle PUSH can be issued every cycle and a POP every other cycle.
 """
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
@@ -40,18 +52,20 @@ class PriorityQueues(wiring.Component):
 
     Attributes
     ----------
-    op, pid, level, word : in
+    op, pid, level, word, late : in
         The operation issued in this cycle (only while ``busy`` is low).
+    late_word : in
+        The word of a PUSH issued with ``late``, in the cycle after its issue.
     busy : out
-        Second cycle of a two-cycle operation.
+        No operation may be issued in this cycle (a register).
     pop_word : out
-        Result of a POP, valid while ``busy`` in the POP's second cycle.
+        Result of the last POP, from two cycles after its issue until the next POP executes.
     full : out, one bit per process
-        The process holds ``capacity`` entries.
+        The process holds ``capacity`` entries, counting every operation issued (a register).
     total : out, ``processes`` counts
-        Entries per process (flattened, ``count_bits`` each).
+        Entries per process, counting every operation issued (flattened, ``count_bits`` each).
     sel_process, sel_level : in / level_count : out
-        Occupancy of one level, for register reads.
+        Occupancy of one level, for register reads (counts operations executed).
     """
 
     def __init__(self, *, processes, priorities, capacity):
@@ -62,7 +76,7 @@ class PriorityQueues(wiring.Component):
         self.level_bits = max(1, (priorities - 1).bit_length())
         super().__init__({
             "op": In(QueueOp), "pid": In(self.proc_bits), "level": In(self.level_bits),
-            "word": In(64),
+            "word": In(64), "late": In(1), "late_word": In(64),
             "busy": Out(1), "pop_word": Out(64),
             "full": Out(processes), "total": Out(processes * self.count_bits),
             "sel_process": In(self.proc_bits), "sel_level": In(self.level_bits),
@@ -72,11 +86,45 @@ class PriorityQueues(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         NP, NL, CAP = self._np, self._nl, self._cap
-        ib, cb = self.index_bits, self.count_bits
+        ib, cb, pb, lb = self.index_bits, self.count_bits, self.proc_bits, self.level_bits
 
         def addr(p, e):
-            return Cat(e[:ib], p[:self.proc_bits]) if NP > 1 else e[:ib]
+            return Cat(e[:ib], p[:pb]) if NP > 1 else e[:ib]
 
+        def hit(index, value, n):
+            return (index == value) if n > 1 else Const(1)
+
+        # -- stage A: entries held and the bump counter, per process ---------------------------
+        total = Array(Signal(cb, name=f"total_{p}") for p in range(NP))
+        bump = Array(Signal(cb, name=f"bump_{p}") for p in range(NP))
+        # total and bump never exceed CAP (a power of two), so their top bit is "== CAP".
+        for p in range(NP):
+            m.d.comb += [self.full[p].eq(total[p][cb - 1]),
+                         self.total[p * cb:(p + 1) * cb].eq(total[p])]
+
+        # Decoded bit by bit (PUSH = 1, POP = 2, never 3), so that each operation's enables depend
+        # only on the conditions of that operation.
+        is_push = self.op.as_value()[0]
+        is_pop = self.op.as_value()[1]
+        for pp in range(NP):
+            p_hit = hit(self.pid, pp, NP)
+            with m.If(is_push & p_hit):
+                m.d.sync += total[pp].eq(total[pp] + 1)
+                with m.If(~bump[pp][cb - 1]):
+                    m.d.sync += bump[pp].eq(bump[pp] + 1)
+            with m.Elif(is_pop & p_hit & (total[pp] != 0)):
+                m.d.sync += total[pp].eq(total[pp] - 1)
+
+        # The operation, registered for stage B.
+        b_push, b_pop, b_late, b_fresh = Signal(), Signal(), Signal(), Signal()
+        b_pid, b_level, b_entry, b_word = Signal(pb), Signal(lb), Signal(ib), Signal(64)
+        fresh = ~bump[self.pid][cb - 1]
+        m.d.sync += [b_push.eq(is_push), b_pop.eq(is_pop), b_pid.eq(self.pid), b_level.eq(self.level),
+                     b_late.eq(self.late), b_word.eq(self.word), b_fresh.eq(fresh),
+                     b_entry.eq(bump[self.pid][:ib]),
+                     self.busy.eq(is_pop | (is_push & ~fresh))]
+
+        # -- stage B: the linked lists ----------------------------------------------------------
         depth = NP * CAP
         m.submodules.words = words = Memory(shape=64, depth=depth, init=[])
         m.submodules.links = links = Memory(shape=ib, depth=depth, init=[])
@@ -88,21 +136,14 @@ class PriorityQueues(wiring.Component):
         cnt = Array(Array(Signal(cb, name=f"count_{p}_{l}") for l in range(NL)) for p in range(NP))
         # Level non-empty flags, kept beside the counts so that no decision waits for a compare.
         nonempty = Array(Signal(NL, name=f"nonempty_{p}") for p in range(NP))
-        total = Array(Signal(cb, name=f"total_{p}") for p in range(NP))
-        bump = Array(Signal(cb, name=f"bump_{p}") for p in range(NP))
         free_top = Array(Signal(ib, name=f"free_top_{p}") for p in range(NP))
 
-        # total and bump never exceed CAP (a power of two), so their top bit is "== CAP".
-        for p in range(NP):
-            m.d.comb += [self.full[p].eq(total[p][cb - 1]),
-                         self.total[p * cb:(p + 1) * cb].eq(total[p])]
         m.d.comb += self.level_count.eq(
-            Mux(self.sel_level < NL, cnt[self.sel_process][self.sel_level[:self.level_bits]], 0)
-            if NL < (1 << self.level_bits) else cnt[self.sel_process][self.sel_level])
+            Mux(self.sel_level < NL, cnt[self.sel_process][self.sel_level[:lb]], 0)
+            if NL < (1 << lb) else cnt[self.sel_process][self.sel_level])
 
-        # Per process, from registers only: the best (lowest non-empty) level and its head, so that
-        # a POP only selects among processes once the sequencer has decided.
-        best_p = Array(Signal(self.level_bits, name=f"best_{p}") for p in range(NP))
+        # Per process, from registers only: the best (lowest non-empty) level and its head.
+        best_p = Array(Signal(lb, name=f"best_{p}") for p in range(NP))
         head_best = Array(Signal(ib, name=f"head_best_{p}") for p in range(NP))
         for pp in range(NP):
             for lv in reversed(range(NL)):
@@ -110,46 +151,29 @@ class PriorityQueues(wiring.Component):
                     m.d.comb += best_p[pp].eq(lv)
             m.d.comb += head_best[pp].eq(head[pp][best_p[pp]])
 
-        # State of a two-cycle operation.
-        second = Signal(QueueOp)        # which operation is in its second cycle
-        r_proc = Signal(self.proc_bits)
-        r_level = Signal(self.level_bits)
-        r_entry = Signal(ib)
-        r_has = Signal()
-        m.d.comb += self.busy.eq(second != QueueOp.NONE)
-        m.d.sync += second.eq(QueueOp.NONE)
+        # Second cycle of a two-cycle operation.
+        second_push, second_pop = Signal(), Signal()
+        r_proc, r_level, r_entry, r_has = Signal(pb), Signal(lb), Signal(ib), Signal()
+        m.d.sync += [second_push.eq(0), second_pop.eq(0)]
+        pop_done = second_pop & r_has
 
-        p, l = self.pid, self.level
-        # Decoded bit by bit (PUSH = 1, POP = 2, never 3), so that each operation's enables depend
-        # only on the conditions of that operation.
-        is_push = self.op.as_value()[0]
-        is_pop = self.op.as_value()[1]
-        pop_done = (second == QueueOp.POP) & r_has
-
-        # Counters: each keeps its own incrementer/decrementer, enabled by decoded selects, so the
-        # run-time indices only reach the enables (no wide multiplexer before an adder).
+        # Level counters: each keeps its own incrementer/decrementer, enabled by decoded selects.
         for pp in range(NP):
-            p_hit = (p == pp) if NP > 1 else Const(1)
-            rp_hit = (r_proc == pp) if NP > 1 else Const(1)
-            with m.If(is_push & p_hit):
-                m.d.sync += total[pp].eq(total[pp] + 1)
-            with m.Elif(pop_done & rp_hit):
-                m.d.sync += total[pp].eq(total[pp] - 1)
             for ll in range(NL):
-                with m.If(is_push & p_hit & (l == ll)):
+                with m.If(b_push & hit(b_pid, pp, NP) & hit(b_level, ll, NL)):
                     m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] + 1), nonempty[pp][ll].eq(1)]
-                with m.Elif(pop_done & rp_hit & (r_level == ll)):
+                with m.Elif(pop_done & hit(r_proc, pp, NP) & hit(r_level, ll, NL)):
                     m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] - 1),
                                  nonempty[pp][ll].eq(cnt[pp][ll] != 1)]
 
-        # Word addresses independent of the operation (the write is enabled only by a PUSH, the
-        # read data is used only after a POP).
-        from_bump = ~bump[p][cb - 1]
+        p, l = b_pid, b_level
         entry = Signal(ib)
-        m.d.comb += [entry.eq(Mux(from_bump, bump[p][:ib], free_top[p])),
-                     words_w.addr.eq(addr(p, entry)), words_w.data.eq(self.word),
-                     words_r.addr.eq(addr(p, head_best[p]))]
-        with m.If(is_push):
+        m.d.comb += [entry.eq(Mux(b_fresh, b_entry, free_top[p])),
+                     words_w.addr.eq(addr(p, entry)),
+                     words_w.data.eq(Mux(b_late, self.late_word, b_word)),
+                     words_r.addr.eq(addr(p, head_best[p])),
+                     words_r.en.eq(b_pop)]
+        with m.If(b_push):
             m.d.comb += words_w.en.eq(1)
             with m.If(nonempty[p].bit_select(l, 1)):
                 m.d.comb += [links_w.addr.eq(addr(p, tail[p][l])), links_w.data.eq(entry),
@@ -157,28 +181,27 @@ class PriorityQueues(wiring.Component):
             with m.Else():
                 m.d.sync += head[p][l].eq(entry)
             m.d.sync += tail[p][l].eq(entry)
-            with m.If(from_bump):
-                m.d.sync += bump[p].eq(bump[p] + 1)
-            with m.Else():
+            with m.If(~b_fresh):
                 # The free list's next entry is the link of the entry just taken.
                 m.d.comb += links_r.addr.eq(addr(p, free_top[p]))
-                m.d.sync += [second.eq(QueueOp.PUSH), r_proc.eq(p)]
+                m.d.sync += [second_push.eq(1), r_proc.eq(p)]
 
-        with m.Elif(is_pop):
+        with m.Elif(b_pop):
             e = head_best[p]
             m.d.comb += links_r.addr.eq(addr(p, e))
-            m.d.sync += [second.eq(QueueOp.POP), r_proc.eq(p), r_level.eq(best_p[p]), r_entry.eq(e),
+            m.d.sync += [second_pop.eq(1), r_proc.eq(p), r_level.eq(best_p[p]), r_entry.eq(e),
                          r_has.eq(nonempty[p].any())]
 
-        with m.If(second == QueueOp.PUSH):
+        with m.If(second_push):
             m.d.sync += free_top[r_proc].eq(links_r.data)
-        with m.If(second == QueueOp.POP):
-            m.d.comb += self.pop_word.eq(Mux(r_has, words_r.data, 0))
-            with m.If(r_has):
-                # The level's next head (meaningless when the level empties: a push to an empty
-                # level sets its head).
-                m.d.sync += [head[r_proc][r_level].eq(links_r.data), free_top[r_proc].eq(r_entry)]
-                # The freed entry links to the previous top of the free list.
-                m.d.comb += [links_w.addr.eq(addr(r_proc, r_entry)), links_w.data.eq(free_top[r_proc]),
-                             links_w.en.eq(1)]
+        with m.If(pop_done):
+            # The level's next head (meaningless when the level empties: a push to an empty
+            # level sets its head).
+            m.d.sync += [head[r_proc][r_level].eq(links_r.data), free_top[r_proc].eq(r_entry)]
+            # The freed entry links to the previous top of the free list.
+            m.d.comb += [links_w.addr.eq(addr(r_proc, r_entry)), links_w.data.eq(free_top[r_proc]),
+                         links_w.en.eq(1)]
+        # r_has is held until the next POP executes, and so is the word read port (enabled only
+        # by a POP), so pop_word holds the result as long as the bus needs it.
+        m.d.comb += self.pop_word.eq(Mux(r_has, words_r.data, 0))
         return m

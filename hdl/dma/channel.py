@@ -7,11 +7,24 @@ PG021 v7.1 behaviour, with the choices of dma_eth.md ("DMA behaviour that driver
   pending; an idle channel with work pending fetches the next descriptor: CURDESC itself after
   a CURDESC write (fresh start), else the NXTDESC of the last descriptor processed. After each
   descriptor the channel compares its address with TAILDESC (inclusive tail): equal -> idle,
-  else it fetches NXTDESC. A tail write while busy only moves that pause point; while halted it
+  else it goes on with NXTDESC. A tail write while busy only moves that pause point; while halted it
   is ignored (the register file does not even store it). One refinement: when TAILDESC was
   written since the current descriptor was fetched and names that descriptor, the write
   submitted a whole ring (the same value as the previous tail), so the channel goes round once
   more, as it does when the same write reaches it idle.
+* **Prefetch.** While the current descriptor is in progress (command, data, write-back) and
+  it is *not* the tail, the channel fetches its NXTDESC into a second slot, so the fetch
+  overlaps the data. Never past the tail: the descriptor after the tail is fetched only once a
+  TAILDESC write has submitted it, i.e. after software prepared it. A prefetched descriptor
+  is used as fetched (software may not modify a submitted descriptor, the same rule PG021
+  sets); it is dropped, and fetched again later from memory (so a STATUS/Cmplt that software
+  rewrote meanwhile is seen), whenever the channel halts before taking it: RS cleared, an
+  error in either channel, soft reset. The checks below apply when the descriptor becomes
+  current, after the previous one was written back, so every error is raised in descriptor
+  order with CURDESC at the failing one. CURDESC names the current descriptor, not the
+  prefetched one. MM2S also hands the prefetched descriptor's command to its data mover while
+  the current one's data is still moving (its beats follow without a gap); such an issued
+  descriptor is always completed, even if RS is cleared meanwhile.
 * **Checks** (PG021 DMASR): a fetched descriptor with Cmplt set and Cyclic off -> SGIntErr;
   length 0 -> DMAIntErr (STATUS written back with DMAIntErr set).
 * **Write-back.** STATUS at +0x1C ([25:0] bytes, RXEOF/RXSOF for S2MM, error bits, Cmplt when
@@ -21,7 +34,10 @@ PG021 v7.1 behaviour, with the choices of dma_eth.md ("DMA behaviour that driver
 * **Errors.** SLVERR/DECERR on the fetch -> SGSlvErr/SGDecErr, on the write-back -> the same,
   on data -> DMASlvErr/DMADecErr (after the descriptor's write-back). The channel sets its
   sticky error bit, pulses ``error`` (the register file clears RS of both channels and sets
-  Err_Irq) and halts; CURDESC stays at the failing descriptor.
+  Err_Irq) and halts; CURDESC stays at the failing descriptor. MM2S: after a data error the
+  mover drops the beats of a descriptor already issued behind it (it never completes); after
+  a write-back error of descriptor N, a descriptor N+1 already issued to the mover is moved to
+  its end (its TLAST as its TXEOF says) but not written back.
 * **Stopping.** With RS low (software, or an error in the other channel) the channel finishes
   the descriptor in progress (an S2MM descriptor that has not received any beat is given up)
   and halts. With ``stop`` (soft reset pending) it starts no new AXI transaction and waits for
@@ -34,7 +50,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus.axi_stream import AXIStreamSignature
 from .axi_arbiter import ReadRequestSignature, WriteRequestSignature
-from .descriptor import APP4_OFFSET, FETCH_BYTES, STATUS_OFFSET, DescriptorLayout, StatusLayout
+from .descriptor import (APP4_OFFSET, CONTROL_OFFSET, FETCH_BYTES, STATUS_OFFSET, DescriptorLayout,
+                         StatusLayout)
 
 
 __all__ = ["ChannelController", "ErrorLayout"]
@@ -113,7 +130,8 @@ class ChannelController(wiring.Component):
             "wr": Out(WriteRequestSignature(addr_width=addr_width, data_width=data_width)),
             "cmd_addr": Out(addr_width), "cmd_length": Out(26), "cmd_eof": Out(1),
             "cmd_keyhole": Out(1), "cmd_valid": Out(1), "cmd_ready": In(1),
-            "done": In(1), "done_bytes": In(26), "done_eof": In(1), "done_resp": In(2),
+            "done": In(1), "done_ack": Out(1), "done_bytes": In(26), "done_eof": In(1),
+            "done_resp": In(2),
             "cancel": Out(1), "mover_busy": In(1), "mover_started": In(1),
             "sts": In(AXIStreamSignature(data_width=32, keep=False)),
             "sa": In(addr_width), "length": In(26), "length_we": In(1),
@@ -186,15 +204,16 @@ class ChannelController(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         if self._simple:
+            m.d.comb += self.done_ack.eq(1)
             return self._elaborate_simple(m)
         dw, bw = self._dw, self._dw // 8
         rd, wr = self.rd, self.wr
+        amask = ~Const(0x3F, self._aw)
 
-        nxt = Signal(self._aw)                  # next descriptor to fetch
-        pending = Signal()                      # a tail write since the last fetch
-        desc_raw = Signal(FETCH_BYTES * 8)
-        desc = DescriptorLayout(desc_raw)
-        fetch_err = Signal(2)
+        nxt = Signal(self._aw)                  # next descriptor to fetch (nothing prefetched)
+        pending = Signal()                      # a tail write since the current one was fetched
+        cur_raw = Signal(FETCH_BYTES * 8)       # the current descriptor
+        desc = DescriptorLayout(cur_raw)
         err_kind = Signal(ErrorLayout)          # the error to raise after the write-back
         in_frame = Signal()                     # S2MM: a frame continues in this descriptor
         frame_bytes = Signal(26)
@@ -204,10 +223,87 @@ class ChannelController(wiring.Component):
         wb_beat = Signal(range(8))
         stopping = ~self.rs | self.stop
 
+        # -- the next descriptor: fetched (prefetched) into nx_*, then taken as the current one.
+        nx_raw = Signal(FETCH_BYTES * 8)
+        nx = DescriptorLayout(nx_raw)
+        nx_addr = Signal(self._aw)
+        nx_full = Signal()                      # fetched (nx_resp: the fetch's response)
+        nx_resp = Signal(2)
+        nx_pending = Signal()                   # a tail write since nx was fetched
+        nx_issued = Signal()                    # MM2S: its command is in the data mover
+        f_busy = Signal()                       # the fetch is in progress
+        f_drop = Signal()                       # ... and its result is not wanted any more
+        launch = Signal()                       # start fetching launch_addr into nx
+        launch_addr = Signal(self._aw)
+        drop_nx = Signal()                      # the channel halts: forget nx
+
         m.d.sync += [self.error.eq(0), self.packet_done.eq(0), self.completed.eq(0)]
-        m.d.comb += self.cmd_keyhole.eq(self.keyhole)
         with m.If(self.tail_we):
-            m.d.sync += pending.eq(1)
+            m.d.sync += [pending.eq(1), nx_pending.eq(1)]
+
+        # Fetch unit: two read bursts into nx_raw, the words the engine uses: NXTDESC (and, with
+        # 64-bit addresses, its MSB), BUFFER_ADDRESS (and MSB), then CONTROL and STATUS
+        # (the reserved words 0x10-0x17 are not read).
+        head_bytes = 0x10 if self._aw > 32 else 0x0C
+        head_beats = -(-head_bytes // bw)
+        tail_beats = (FETCH_BYTES - CONTROL_OFFSET) // bw
+        f_beat = Signal(range(head_beats + tail_beats))
+        f_second = Signal()                     # the second AR is the one offered
+        m.d.comb += rd.r_ready.eq(f_busy)
+        with m.If(rd.ar_ready):
+            with m.If(f_second):
+                m.d.sync += rd.ar_valid.eq(0)
+            with m.Else():
+                m.d.sync += [rd.ar_addr.eq(nx_addr + CONTROL_OFFSET), rd.ar_len.eq(tail_beats - 1),
+                             f_second.eq(1)]
+        with m.If(rd.r_valid & f_busy):
+            m.d.sync += f_beat.eq(f_beat + 1)
+            with m.Switch(f_beat):
+                for k in range(head_beats + tail_beats):
+                    off = k * bw if k < head_beats else CONTROL_OFFSET + (k - head_beats) * bw
+                    with m.Case(k):
+                        m.d.sync += nx_raw[off * 8:(off + bw) * 8].eq(rd.r_data)
+            with m.If((nx_resp == 0) & (rd.r_resp != 0)):
+                m.d.sync += nx_resp.eq(rd.r_resp)
+            with m.If(f_beat == head_beats + tail_beats - 1):
+                m.d.sync += [f_busy.eq(0), nx_full.eq(~f_drop & ~drop_nx)]
+        with m.If(launch):
+            m.d.sync += [rd.ar_valid.eq(1), rd.ar_addr.eq(launch_addr), rd.ar_len.eq(head_beats - 1),
+                         f_second.eq(0), f_beat.eq(0),
+                         nx_addr.eq(launch_addr), nx_resp.eq(0), nx_pending.eq(self.tail_we),
+                         f_busy.eq(1), f_drop.eq(0)]
+        with m.If(drop_nx):
+            m.d.sync += [nx_full.eq(0), nx_issued.eq(0)]
+            with m.If(f_busy):
+                m.d.sync += f_drop.eq(1)
+
+        # Checks of the next descriptor (PG021 DMASR): fetch error, stale Cmplt without Cyclic,
+        # length 0. A bad one is never issued; the error is raised when it becomes current.
+        nx_len_zero = Signal()
+        m.d.comb += nx_len_zero.eq(nx.control.length == 0)
+        nx_bad = (nx_resp != 0) | (nx.status.cmplt & ~self.cyclic) | nx_len_zero
+
+        # Prefetch (see the module doc): while the current descriptor is in progress and is not
+        # the tail, fetch its NXTDESC.
+        busy_states = ("CMD", "XFER", "WB_STS", "WB_AW", "WB_W", "WB_B")
+        in_progress = Signal()
+        may_prefetch = (in_progress & ~nx_full & ~f_busy & ~rd.ar_valid & ~stopping
+                        & (self.curdesc != self.tail) & (err_kind.as_value() == 0))
+
+        # MM2S issues the next descriptor's command while the current one moves (the data
+        # mover takes a second command once the first one's bursts are requested).
+        issue_ok = Signal()
+        if not self._s2mm:
+            m.d.comb += [self.cmd_addr.eq(nx.buffer), self.cmd_length.eq(nx.control.length),
+                         self.cmd_eof.eq(nx.control.txeof),
+                         self.cmd_valid.eq(issue_ok & nx_full & ~nx_issued & ~nx_bad & ~stopping
+                                           & (err_kind.as_value() == 0))]
+            with m.If(self.cmd_valid & self.cmd_ready):
+                m.d.sync += nx_issued.eq(1)
+        else:
+            m.d.comb += [self.cmd_addr.eq(desc.buffer), self.cmd_length.eq(desc.control.length),
+                         self.cmd_eof.eq(desc.control.txeof)]
+        m.d.comb += self.cmd_keyhole.eq(self.keyhole)
 
         # Write-back beats: STATUS at +0x1C and, with APP4, every word up to +0x30 (WSTRB 0
         # on APP0-APP3). Computed per beat index at elaboration.
@@ -231,13 +327,9 @@ class ChannelController(wiring.Component):
                             lanes_d.append(Const(0, 32)); lanes_s.append(Const(0, 4))
                     m.d.comb += [wr.w_data.eq(Cat(*lanes_d)), wr.w_strb.eq(Cat(*lanes_s))]
 
-        def start_fetch(addr):
-            m.d.sync += [rd.ar_valid.eq(1), rd.ar_addr.eq(addr), rd.ar_len.eq(FETCH_BYTES // bw - 1),
-                         self.curdesc.eq(addr), fetch_err.eq(0), pending.eq(self.tail_we)]
-            m.next = "FETCH"
-
         def raise_error(kind):
             m.d.sync += [self.errors.eq(self.errors.as_value() | kind), self.error.eq(1)]
+            m.d.comb += drop_nx.eq(1)
             m.next = "HALTED"
 
         def start_writeback(app):
@@ -245,59 +337,68 @@ class ChannelController(wiring.Component):
                          wr.aw_len.eq(Mux(app, app_beats - 1, 0)), wb_beat.eq(0), with_app.eq(app)]
             m.next = "WB_AW"
 
+        def next_descriptor(addr):
+            """Go to TAKE; fetch ``addr`` unless it is prefetched or being fetched."""
+            with m.If(~nx_full & ~f_busy):
+                m.d.comb += [launch.eq(1), launch_addr.eq(addr)]
+            m.next = "TAKE"
+
         with m.FSM():
             with m.State("HALTED"):
-                m.d.comb += self.halted.eq(1)
+                m.d.comb += [self.halted.eq(1), self.done_ack.eq(1), drop_nx.eq(1)]
                 m.d.sync += pending.eq(0)
                 with m.If(self.curdesc_we):
                     m.d.sync += [self.curdesc.eq(self.curdesc_sw), nxt.eq(self.curdesc_sw)]
-                with m.If(self.rs & ~self.stop & (self.errors.as_value() == 0)):
+                with m.If(self.rs & ~self.stop & (self.errors.as_value() == 0) & ~f_busy):
                     m.next = "IDLE"
 
             with m.State("IDLE"):
                 m.d.comb += self.idle.eq(1)
                 with m.If(stopping):
+                    m.d.comb += drop_nx.eq(1)
                     m.next = "HALTED"
                 with m.Elif(pending):
-                    start_fetch(nxt)
+                    next_descriptor(nxt)
 
-            with m.State("FETCH"):
-                m.d.comb += rd.r_ready.eq(1)
-                with m.If(rd.ar_ready):
-                    m.d.sync += rd.ar_valid.eq(0)
-                with m.If(rd.r_valid):
-                    m.d.sync += desc_raw.eq(Cat(desc_raw[dw:], rd.r_data))
-                    with m.If((fetch_err == 0) & (rd.r_resp != 0)):
-                        m.d.sync += fetch_err.eq(rd.r_resp)
-                    with m.If(rd.r_last):
-                        resp = Mux(fetch_err != 0, fetch_err, rd.r_resp)
-                        with m.If(resp == SLVERR):
-                            raise_error(ErrorLayout.const({"sg_slv": 1}).as_value())
-                        with m.Elif(resp == DECERR):
-                            raise_error(ErrorLayout.const({"sg_dec": 1}).as_value())
-                        with m.Else():
-                            m.next = "CHECK"
-
-            with m.State("CHECK"):
+            # The next descriptor becomes the current one once it is fetched (and, MM2S, its
+            # command is in the data mover unless it is bad).
+            with m.State("TAKE"):
+                if not self._s2mm:
+                    m.d.comb += issue_ok.eq(1)
+                ready = nx_full & (nx_bad | nx_issued) if not self._s2mm else nx_full
                 m.d.sync += [err_kind.eq(0), app4.eq(0)]
-                with m.If(stopping):
+                with m.If(stopping & ~nx_issued):
+                    m.d.comb += drop_nx.eq(1)
                     m.next = "HALTED"
-                with m.Elif(desc.status.cmplt & ~self.cyclic):
-                    raise_error(ErrorLayout.const({"sg_int": 1}).as_value())
-                with m.Elif(desc.control.length == 0):
-                    m.d.sync += [status.eq(0), status.int_err.eq(1),
-                                 err_kind.eq(ErrorLayout.const({"dma_int": 1})), eof.eq(0)]
-                    start_writeback(0)
-                with m.Else():
-                    m.next = "CMD"
+                with m.Elif(self.stop):
+                    m.next = "XFER"             # MM2S: flushed by the mover, halts from there
+                with m.Elif(ready):
+                    m.d.sync += [self.curdesc.eq(nx_addr), cur_raw.eq(nx_raw), nx_full.eq(0),
+                                 nx_issued.eq(0), pending.eq(nx_pending | self.tail_we)]
+                    with m.If(nx_resp == SLVERR):
+                        raise_error(ErrorLayout.const({"sg_slv": 1}).as_value())
+                    with m.Elif(nx_resp == DECERR):
+                        raise_error(ErrorLayout.const({"sg_dec": 1}).as_value())
+                    with m.Elif(nx.status.cmplt & ~self.cyclic):
+                        raise_error(ErrorLayout.const({"sg_int": 1}).as_value())
+                    with m.Elif(nx_len_zero):
+                        m.d.sync += [status.eq(0), status.int_err.eq(1),
+                                     err_kind.eq(ErrorLayout.const({"dma_int": 1})), eof.eq(0)]
+                        m.d.sync += [wr.aw_valid.eq(1), wr.aw_addr.eq(nx_addr + wb_first),
+                                     wr.aw_len.eq(0), wb_beat.eq(0), with_app.eq(0)]
+                        m.next = "WB_AW"
+                    with m.Else():
+                        m.next = "XFER" if not self._s2mm else "CMD"
 
             with m.State("CMD"):
-                m.d.comb += [self.cmd_valid.eq(1), self.cmd_addr.eq(desc.buffer),
-                             self.cmd_length.eq(desc.control.length), self.cmd_eof.eq(desc.control.txeof)]
+                m.d.comb += [self.cmd_valid.eq(1), in_progress.eq(1)]
                 with m.If(self.cmd_ready):
                     m.next = "XFER"
 
             with m.State("XFER"):
+                m.d.comb += [in_progress.eq(1), self.done_ack.eq(1)]
+                if not self._s2mm:
+                    m.d.comb += issue_ok.eq(1)
                 if self._s2mm:
                     m.d.comb += self.cancel.eq(stopping)
                 done_eof = self.done_eof if self._s2mm else desc.control.txeof
@@ -323,28 +424,36 @@ class ChannelController(wiring.Component):
                     else:
                         start_writeback(done_eof & self._s2mm)
                 with m.Elif(~self.mover_busy & (self.stop | (stopping & ~self.mover_started)) & ~self.cmd_valid):
+                    m.d.comb += drop_nx.eq(1)
                     m.next = "HALTED"
 
             with m.State("WB_STS"):
-                m.d.comb += self.sts.tready.eq(1)
+                m.d.comb += [self.sts.tready.eq(1), in_progress.eq(1)]
                 with m.If(self.sts.tvalid):
                     m.d.sync += app4.eq(self.sts.tdata)
                     start_writeback(1)
 
             with m.State("WB_AW"):
+                m.d.comb += in_progress.eq(1)
+                if not self._s2mm:
+                    m.d.comb += issue_ok.eq(1)
                 with m.If(wr.aw_ready):
                     m.d.sync += wr.aw_valid.eq(0)
                     m.next = "WB_W"
 
             with m.State("WB_W"):
-                m.d.comb += wr.w_valid.eq(1)
+                m.d.comb += [wr.w_valid.eq(1), in_progress.eq(1)]
+                if not self._s2mm:
+                    m.d.comb += issue_ok.eq(1)
                 with m.If(wr.w_ready):
                     m.d.sync += wb_beat.eq(wb_beat + 1)
                     with m.If(wr.w_last):
                         m.next = "WB_B"
 
             with m.State("WB_B"):
-                m.d.comb += wr.b_ready.eq(1)
+                m.d.comb += [wr.b_ready.eq(1), in_progress.eq(1)]
+                if not self._s2mm:
+                    m.d.comb += issue_ok.eq(1)
                 with m.If(wr.b_valid):
                     with m.If(wr.b_resp == SLVERR):
                         raise_error(ErrorLayout.const({"sg_slv": 1}).as_value())
@@ -353,17 +462,24 @@ class ChannelController(wiring.Component):
                     with m.Elif(err_kind.as_value() != 0):
                         raise_error(err_kind.as_value())
                     with m.Else():
-                        m.d.sync += [nxt.eq(desc.nxtdesc & ~Const(0x3F, self._aw)),
+                        m.d.sync += [nxt.eq(desc.nxtdesc & amask),
                                      self.packet_done.eq(eof), in_frame.eq(~eof & self._s2mm),
                                      self.completed.eq(1), self.completed_addr.eq(self.curdesc)]
                         with m.If(eof):
                             m.d.sync += frame_bytes.eq(0)
                         # A tail write since this descriptor was fetched that names it again
                         # submitted a whole ring: go round once more (see the module doc).
-                        with m.If((self.curdesc == self.tail) & ~pending & ~self.tail_we):
+                        with m.If((self.curdesc == self.tail) & ~pending & ~self.tail_we & ~nx_issued):
+                            m.d.comb += drop_nx.eq(1)
                             m.next = "IDLE"
-                        with m.Elif(stopping):
+                        with m.Elif(stopping & ~nx_issued):
+                            m.d.comb += drop_nx.eq(1)
                             m.next = "HALTED"
                         with m.Else():
-                            start_fetch(desc.nxtdesc & ~Const(0x3F, self._aw))
+                            next_descriptor(desc.nxtdesc & amask)
+
+        # Prefetch launch (only in the states of a descriptor in progress; never together with
+        # the launch of next_descriptor, which happens outside them).
+        with m.If(may_prefetch):
+            m.d.comb += [launch.eq(1), launch_addr.eq(desc.nxtdesc & amask)]
         return m

@@ -1,16 +1,18 @@
 """Scatter-gather descriptor layouts (PG021 v7.1, "Scatter Gather Descriptor"), 64-byte aligned.
 
-Only the first 32 bytes (NXTDESC .. STATUS) are fetched; the engine writes STATUS and, on the
-last descriptor of an S2MM frame, APP4 (frame length in [15:0]).
+The engine reads NXTDESC, BUFFER_ADDRESS (and their MSB words with 64-bit addresses), CONTROL
+and STATUS (two bursts: from 0x00, and 0x18-0x1F); it writes STATUS and, on the last descriptor
+of an S2MM frame, APP4 (frame length in [15:0]).
 """
 
 from amaranth.lib import data
 
 
-__all__ = ["ControlLayout", "StatusLayout", "DescriptorLayout", "FETCH_BYTES",
+__all__ = ["ControlLayout", "StatusLayout", "DescriptorLayout", "FETCH_BYTES", "CONTROL_OFFSET",
            "STATUS_OFFSET", "APP4_OFFSET"]
 
 FETCH_BYTES = 32
+CONTROL_OFFSET = 0x18
 STATUS_OFFSET = 0x1C
 APP4_OFFSET = 0x30
 

@@ -1,0 +1,137 @@
+"""Host side of the UART bridge protocol (hdl/bus/uart_axil.py, docs/boards.md).
+
+:func:`encode_read` / :func:`encode_write` build request bytes, :func:`response_length` and
+:func:`decode_response` read the answer. :class:`SerialMmio` binds the reference driver's
+``Mmio`` protocol (sim/driver/mmio.py) to a board over pyserial (``pip install pyserial``; only
+needed on the host that talks to a board, imported lazily).
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ..hdl.bus.uart_axil import NAK, PING_REPLY, STATUS_BASE, Command
+
+
+__all__ = ["ProtocolError", "encode_ping", "encode_read", "encode_write", "response_length",
+           "decode_response", "SerialMmio"]
+
+
+class ProtocolError(Exception):
+    """The bridge answered something that is not a valid response (or NAK)."""
+
+
+def encode_ping() -> bytes:
+    """PING request."""
+    return bytes([Command.PING])
+
+
+def encode_read(addr: int, width: int = 32) -> bytes:
+    """RD32/RD64 request for ``addr`` (a 32-bit bus address)."""
+    if width not in (32, 64):
+        raise ValueError(f"width must be 32 or 64, not {width}")
+    return bytes([Command.RD32 if width == 32 else Command.RD64]) + struct.pack("<I", addr)
+
+
+def encode_write(addr: int, value: int, width: int = 32, strobe: int | None = None) -> bytes:
+    """WR32/WR64 request: ``value`` at ``addr`` with byte ``strobe`` (all lanes by default)."""
+    if width not in (32, 64):
+        raise ValueError(f"width must be 32 or 64, not {width}")
+    n = width // 8
+    if strobe is None:
+        strobe = (1 << n) - 1
+    if not 0 <= strobe < (1 << n):
+        raise ValueError(f"strobe {strobe:#x} has more than {n} bits")
+    return (bytes([Command.WR32 if width == 32 else Command.WR64]) + struct.pack("<I", addr)
+            + bytes([strobe]) + value.to_bytes(n, "little"))
+
+
+def response_length(request: bytes) -> int:
+    """Bytes the bridge sends back for ``request`` when it accepts the command."""
+    return {Command.PING: 2, Command.RD32: 5, Command.WR32: 1, Command.RD64: 9,
+            Command.WR64: 1}.get(request[0], 1)
+
+
+def decode_response(request: bytes, response: bytes) -> tuple[int, int | None]:
+    """``(resp, data)`` of a response: the AXI response code and the read data (None for writes).
+
+    For a PING, ``(0, data width in bytes)``.
+
+    Raises
+    ------
+    ProtocolError
+        NAK (the bridge does not support the command), or a malformed response.
+    """
+    if response[:1] == bytes([NAK]) and request[0] != Command.PING:
+        raise ProtocolError(f"command {request[0]:#04x} refused (NAK)")
+    if len(response) != response_length(request):
+        raise ProtocolError(f"expected {response_length(request)} bytes, got {response.hex()}")
+    if request[0] == Command.PING:
+        if response[0] != PING_REPLY:
+            raise ProtocolError(f"bad PING reply {response.hex()}")
+        return 0, response[1]
+    status = response[0]
+    if status & 0xFC != STATUS_BASE:
+        raise ProtocolError(f"bad status byte {status:#04x}")
+    data = int.from_bytes(response[1:], "little") if len(response) > 1 else None
+    return status & 3, data
+
+
+class SerialMmio:
+    """The reference driver's ``Mmio`` over a board's UART bridge.
+
+    Parameters
+    ----------
+    port : str
+        Serial device (``/dev/ttyUSB1`` ...).
+    baud : int
+        Must match the board build (``atsoc build --baud``, 115200 by default).
+    timeout_s : float
+        Read timeout per response.
+
+    Notes
+    -----
+    ``wait_irq`` is not available over the UART (the board shows the interrupt lines on LEDs);
+    drivers that wait for an interrupt poll their status registers instead.
+    """
+
+    def __init__(self, port: str, baud: int = 115200, timeout_s: float = 1.0):
+        import serial   # pyserial, host only
+        self._ser = serial.Serial(port, baud, timeout=timeout_s)
+        self.bus_bytes = self._transact(encode_ping())[1]
+
+    def _transact(self, request: bytes):
+        self._ser.write(request)
+        n = response_length(request)
+        response = self._ser.read(n)
+        if len(response) == 1 and response[0] == NAK:
+            return decode_response(request, response)
+        if len(response) != n:
+            raise ProtocolError(f"timeout: {len(response)} of {n} response bytes")
+        return decode_response(request, response)
+
+    def _access(self, request: bytes, addr: int) -> int | None:
+        from ..sim.driver.mmio import BusError
+        resp, data = self._transact(request)
+        if resp >= 2:
+            raise BusError(addr, resp)
+        return data
+
+    async def read(self, addr: int, width: int = 32) -> int:
+        if width == 64:
+            return self._access(encode_read(addr, 64), addr)
+        word = self._access(encode_read(addr & ~3, 32), addr)
+        return (word >> ((addr & 3) * 8)) & ((1 << width) - 1)
+
+    async def write(self, addr: int, value: int, width: int = 32) -> None:
+        if width == 64:
+            self._access(encode_write(addr, value, 64), addr)
+            return
+        lanes = ((1 << (width // 8)) - 1) << (addr & 3)
+        self._access(encode_write(addr & ~3, value << ((addr & 3) * 8), 32, lanes), addr)
+
+    async def wait_irq(self, line: int) -> None:
+        raise NotImplementedError("interrupt lines are not visible over the UART bridge; poll")
+
+    def close(self) -> None:
+        self._ser.close()

@@ -1,0 +1,99 @@
+"""IPC channel state: per (process, channel) a pending-send counter and a blocked queue of handlers.
+
+The state of every channel ({pending sends, queue head, queue count}) is one word of a small memory
+read asynchronously (LUT RAM on ECP5) and written at the end of the cycle, so that an operation
+reads, decides and writes back its channel's state in the cycle it is carried out. Handler words
+live in block RAM (``channel * depth + slot``); a TAKE reads the oldest word, which is on ``data``
+in the next cycle.
+
+The state memory is cleared after reset, one channel per cycle (``processes`` rounded up to a power
+of two, times 32 cycles); ``ready`` is low until then and no operation may be given.
+"""
+
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+
+__all__ = ["ChannelQueues"]
+
+
+class ChannelQueues(wiring.Component):
+    """``channels`` (a power of two) channel states and blocked queues of ``depth`` words.
+
+    Parameters
+    ----------
+    channels : int
+        Number of (process, channel) pairs, a power of two; the index is ``process * 32 + channel``.
+    depth : int
+        Handlers a channel's queue holds, a power of two.
+    pending_limit : int
+        Largest pending-send count.
+
+    Attributes
+    ----------
+    channel : in
+        The channel every output below and every operation refers to.
+    count, pending : out
+        The channel's queue count and pending sends (combinational from ``channel``).
+    take, append, pend_inc, pend_dec : in
+        Operations on ``channel`` (at most one per cycle): take the oldest handler (its word is on
+        ``data`` in the next cycle), append ``word``, count a send, consume a pending send.
+    data : out
+        The word taken by the previous cycle's ``take``.
+    ready : out
+        The state memory is cleared (a register).
+    """
+
+    def __init__(self, *, channels, depth, pending_limit):
+        self._q, self._d = channels, depth
+        self.queue_bits = max(1, (channels - 1).bit_length())
+        self.slot_bits = (depth - 1).bit_length()
+        self.count_bits = depth.bit_length()
+        self.pending_bits = max(1, pending_limit.bit_length())
+        super().__init__({
+            "channel": In(self.queue_bits), "word": In(64),
+            "count": Out(self.count_bits), "pending": Out(self.pending_bits),
+            "take": In(1), "append": In(1), "pend_inc": In(1), "pend_dec": In(1),
+            "data": Out(64), "ready": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        qb, sb, cb, pb = self.queue_bits, self.slot_bits, self.count_bits, self.pending_bits
+        m.submodules.state = state = Memory(shape=cb + sb + pb, depth=1 << qb, init=[])
+        sw, sr = state.write_port(), state.read_port(domain="comb")
+        m.submodules.words = words = Memory(shape=64, depth=(1 << qb) * (1 << sb), init=[])
+        ww, wr = words.write_port(), words.read_port()
+
+        ch = self.channel
+        count, head, pending = sr.data[:cb], sr.data[cb:cb + sb], sr.data[cb + sb:]
+        m.d.comb += [sr.addr.eq(ch), self.count.eq(count), self.pending.eq(pending),
+                     self.data.eq(wr.data)]
+        slot = Signal(sb)
+        m.d.comb += slot.eq(head + count)              # wraps: depth is a power of two
+        # Word addresses independent of the operation (the read data is used only after a take).
+        m.d.comb += [ww.addr.eq(Cat(slot, ch) if sb else ch), ww.data.eq(self.word),
+                     wr.addr.eq(Cat(head, ch) if sb else ch), ww.en.eq(self.append)]
+
+        # Reset clears the state memory, one channel per cycle.
+        clear = Signal(qb + 1)
+        m.d.comb += self.ready.eq(clear[qb])
+        with m.If(~self.ready):
+            m.d.sync += clear.eq(clear + 1)
+            m.d.comb += [sw.addr.eq(clear[:qb]), sw.data.eq(0), sw.en.eq(1)]
+        with m.Else():
+            new_count, new_head, new_pending = Signal(cb), Signal(sb), Signal(pb)
+            m.d.comb += [new_count.eq(count), new_head.eq(head), new_pending.eq(pending)]
+            with m.If(self.take):
+                m.d.comb += [new_count.eq(count - 1), new_head.eq(head + 1)]
+            with m.If(self.append):
+                m.d.comb += new_count.eq(count + 1)
+            with m.If(self.pend_inc):
+                m.d.comb += new_pending.eq(pending + 1)
+            with m.If(self.pend_dec):
+                m.d.comb += new_pending.eq(pending - 1)
+            m.d.comb += [sw.addr.eq(ch), sw.data.eq(Cat(new_count, new_head, new_pending)),
+                         sw.en.eq(self.take | self.append | self.pend_inc | self.pend_dec)]
+        return m

@@ -1,0 +1,110 @@
+"""Board builds (atsoc.boards): generated constraints, report parsing, the command line, and one
+bitstream end to end (marked ``slow``; it runs in CI, about 1.5 min on a loaded 2-core machine).
+"""
+
+import json
+import re
+
+import pytest
+
+from atsoc.boards.build import (BuildReport, TimingError, build, clock_domain,
+                                parse_nextpnr_report, parse_yosys_stat)
+from atsoc.boards.catalog import BOARDS, get_board
+from atsoc.scripts.cli import main as cli_main
+
+
+def test_catalog_names_the_required_boards():
+    assert {"versa_ecp5", "colorlight_5a75b_r7_0", "arty_a7"} <= set(BOARDS)
+    assert BOARDS["versa_ecp5"].eth == (0, 1) and BOARDS["versa_ecp5"].phy == "rgmii"
+    assert not BOARDS["arty_a7"].open_flow and BOARDS["arty_a7"].phy == "mii"
+    with pytest.raises(ValueError, match="known: "):
+        get_board("de0")
+
+
+def test_versa_constraints(tmp_path):
+    r = build("versa_ecp5", tmp_path, verilog_only=True, standin=True)
+    lpf = (tmp_path / "top.lpf").read_text()
+    # RGMII receive clocks constrained at 125 MHz, the oscillator at 100 MHz
+    assert re.search(r'FREQUENCY NET "eth0_rx_clk" 125000000', lpf)
+    assert re.search(r'FREQUENCY NET "eth1_rx_clk" 125000000', lpf)
+    assert re.search(r'FREQUENCY PORT "clk100_0__p" 100000000', lpf)
+    # UART on the FTDI pins, both PHYs' data pins, LEDs
+    for site in ("C11", "A11", "T20", "N19", "G18", "J17", "E16"):
+        assert f'SITE "{site}"' in lpf, site
+    il = (tmp_path / "top.il").read_text()
+    assert "EHXPLLL" in il and "IDDRX1F" in il and "ODDRX1F" in il
+    assert "CLKI_DIV" in il and r.pll.startswith("f_in 100 MHz")
+    assert json.loads((tmp_path / "build_report.json").read_text())["board"] == "versa_ecp5"
+
+
+def test_colorlight_constraints(tmp_path):
+    build("colorlight_5a75b_r7_0", tmp_path, verilog_only=True, standin=True)
+    lpf = (tmp_path / "top.lpf").read_text()
+    assert re.search(r'FREQUENCY NET "eth0_rx_clk" 125000000', lpf)
+    assert 'SITE "P11"' in lpf and 'SITE "M13"' in lpf      # UART on J19
+    assert 'SITE "M1"' in lpf                                 # RGMII rx_clk
+
+
+def test_arty_verilog_and_xdc(tmp_path, capsys):
+    assert cli_main(["build", "--board", "arty_a7", "--verilog-only", "--standin",
+                     "-o", str(tmp_path)]) == 0
+    v = (tmp_path / "top.v").read_text()
+    xdc = (tmp_path / "top.xdc").read_text()
+    assert re.search(r"^module top\(", v, re.M)
+    assert "LOC A9" in xdc and "LOC D10" in xdc               # UART
+    assert "LOC F15" in xdc and "eth_mii_0__rx_clk" in xdc     # MII receive clock
+    assert "create_clock" in xdc
+    assert "top.xdc" in capsys.readouterr().out
+
+
+def test_report_parsers():
+    stat = {"design": {"num_cells_by_type": {"LUT4": 1234, "TRELLIS_FF": 987, "DP16KD": 32,
+                                             "CCU2C": 50}}}
+    assert parse_yosys_stat(stat)["LUT4"] == 1234
+    with pytest.raises(ValueError):
+        parse_yosys_stat({})
+    report = {"fmax": {"$glbnet$bridge.clk": {"achieved": 131.2, "constraint": 125.0},
+                       "$glbnet$eth0_rx_clk": {"achieved": 250.0, "constraint": 125.0}},
+              "utilization": {"DP16KD": {"used": 32, "available": 108},
+                              "TRELLIS_IO": {"used": 0, "available": 245}}}
+    fmax, util = parse_nextpnr_report(report)
+    assert set(fmax) == {"sync", "eth0_rx"}
+    assert fmax["sync"]["achieved"] == 131.2 and util == {"DP16KD": {"used": 32, "available": 108}}
+    assert clock_domain("$glbnet$eth1_rx_clk") == "eth1_rx"
+
+
+def test_failing_clock_is_named(tmp_path, monkeypatch, capsys):
+    r = BuildReport(board="versa_ecp5", soc="standin", out_dir=str(tmp_path), bitstream="top.bit",
+                    fmax_mhz={"sync": {"achieved": 118.0, "constraint": 125.0, "net": "x"},
+                              "eth0_rx": {"achieved": 200.0, "constraint": 125.0, "net": "y"}})
+    assert r.failing_clocks() == ["sync"]
+    assert re.search(r"sync .*118.0 MHz .*FAIL", r.summary())
+
+    import atsoc.boards.build as build_mod
+
+    def fake_build(board, out_dir, **kwargs):
+        (out_dir / "build_report.json").write_text(json.dumps(__import__("dataclasses").asdict(r)))
+        raise TimingError("timing not met: clock sync: 118.0 MHz < 125.0 MHz")
+    monkeypatch.setattr(build_mod, "build", fake_build)
+    rc = cli_main(["build", "--board", "versa_ecp5", "-o", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert "clock sync: 118.0 MHz < 125.0 MHz" in err and "FAIL" in out
+
+
+@pytest.mark.slow
+def test_versa_bitstream_end_to_end(tmp_path):
+    try:
+        r = build("versa_ecp5", tmp_path, ram_bytes=16 * 1024, timeout_s=900)
+    except TimingError as e:
+        pytest.fail(f"timing: {e}")
+    bit = tmp_path / "top.bit"
+    assert bit.stat().st_size > 100_000
+    assert r.lut4 > 500 and r.ff > 500 and r.dp16kd >= 8       # 16 KiB RAM = 8 DP16KD
+    assert {"sync", "eth0_rx", "eth1_rx"} <= set(r.fmax_mhz)
+    for domain, f in r.fmax_mhz.items():
+        assert f["constraint"] == pytest.approx(125.0), domain
+        assert f["achieved"] >= 125.0, domain
+    assert r.nextpnr_util["EHXPLLL"]["used"] == 1
+    saved = json.loads((tmp_path / "build_report.json").read_text())
+    assert saved["lut4"] == r.lut4 and saved["bitstream"].endswith("top.bit")
