@@ -38,7 +38,8 @@ def critical_path_blocks(report: dict) -> dict:
             continue
         cells = [step["from"]["cell"] for step in path] + [path[-1]["to"]["cell"]]
         blocks = Counter(_block_of(c) for c in cells)
-        clock = cp.get("from", "?").replace("posedge ", "").replace("negedge ", "")
+        clk = lambda e: cp.get(e, "?").replace("posedge ", "").replace("negedge ", "")
+        clock = clk("from") if clk("from") == clk("to") else f"{clk('from')} -> {clk('to')}"
         out[clock] = {
             "delay_ns": round(sum(step.get("delay", 0.0) for step in path), 2),
             "from_block": _block_of(path[0]["from"]["cell"]),

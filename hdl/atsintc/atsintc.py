@@ -135,7 +135,7 @@ class ATSINTC(wiring.Component):
         for b in range(pb):
             m.d.comb += irq_take_owner[b].eq(
                 Cat(*[irq_owner[n][b] & irq_first[n] for n in range(NIRQ)]).any())
-        m.d.comb += irqq.take_queue.eq(irq_line)
+        m.d.comb += [irqq.take_queue.eq(irq_line), irqq.take_select.eq(irq_first)]
 
         enq = self.s_axis_enq
         s_proc, s_level, s_word = enq.tdest, enq.tuser, enq.tdata

@@ -38,7 +38,9 @@ class BlockedQueues(wiring.Component):
     ----------
     op, queue, word, tag : in
         ``queue`` is the FIFO of the operation; with ``separate_take_queue``, a TAKE reads the FIFO
-        on ``take_queue`` instead (so that each address is ready before the operation is decided).
+        on ``take_queue`` instead (so that each address is ready before the operation is decided),
+        whose one-hot form is ``take_select`` (each FIFO's head, count and head tag are updated
+        from its own bit, with no decoder on the wake path).
     data : out
         The word taken by the previous cycle's TAKE.
     counts : out
@@ -59,6 +61,7 @@ class BlockedQueues(wiring.Component):
         }
         if separate_take_queue:
             members["take_queue"] = In(self.queue_bits)
+            members["take_select"] = In(queues)
         if tag_bits:
             members["tag"] = In(tag_bits)
             members["head_tags"] = Out(queues * tag_bits)
@@ -101,7 +104,14 @@ class BlockedQueues(wiring.Component):
                 with m.If(cnt[q] == 0):
                     m.d.sync += head_tag[q].eq(self.tag)
         with m.Elif(self.op.as_value()[1]):
-            m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1)]
-            if T:
-                m.d.sync += head_tag[tq].eq(tags[tq][(head[tq] + 1)[:sb]])
+            if self._split:
+                for k in range(Q):
+                    with m.If(self.take_select[k]):
+                        m.d.sync += [head[k].eq(head[k] + 1), cnt[k].eq(cnt[k] - 1)]
+                        if T:
+                            m.d.sync += head_tag[k].eq(tags[k][(head[k] + 1)[:sb]])
+            else:
+                m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1)]
+                if T:
+                    m.d.sync += head_tag[tq].eq(tags[tq][(head[tq] + 1)[:sb]])
         return m
