@@ -8,7 +8,7 @@ The counters live in one small memory (64 words of ``counter_width`` bits, a blo
 word ``(offset - 0x200) / 8``, updated by a single adder: an event becomes at most five
 read-modify-write steps (frames or drop counter, bytes, broadcast/multicast, VLAN, size bin),
 issued one per cycle and written back two cycles after their read. The next event starts after
-the last write, so every step reads a settled word; an event takes 7 system cycles, far less
+the last write, so every step reads a settled word; an event takes 9 system cycles, far less
 than the shortest frame (84 byte times), and events wait in their crossing FIFOs meanwhile.
 Register reads share the memory's read port: a read of 0x200..0x3FC is answered from it with
 the bank's latency of one cycle (an update step waits for that cycle). After reset the memory is
@@ -148,22 +148,26 @@ class Statistics(wiring.Component):
             (idx("rxvlanfl", "txvlanfl"), 1, ok & vlan),
             (idx("rx64bl", "tx64bl") + size_bin, 1, ok),
         ]
+        n_steps = len(steps)
+        step = Signal(range(n_steps + 2))       # step to issue; then n_steps, n_steps+1: draining
+        step_next = Signal.like(step)
+        running = Signal()
+        prep = Signal()                         # first cycle of an event: its first step is looked up
+        # The step table is looked up for the *next* step and registered, so that the read
+        # address comes from registers (the size-bin comparisons stay out of the memory path).
         step_word = Signal(range(COUNTER_WORDS))
         step_amount = Signal(14)
         step_en = Signal()
-        n_steps = len(steps)
-        step = Signal(range(n_steps + 2))       # step issued; then n_steps, n_steps+1: draining
-        running = Signal()
-        with m.Switch(step):
+        with m.Switch(step_next):
             for i, (w, a, e) in enumerate(steps):
                 with m.Case(i):
-                    m.d.comb += [step_word.eq(w), step_amount.eq(a), step_en.eq(e)]
+                    m.d.sync += [step_word.eq(w), step_amount.eq(a), step_en.eq(e)]
 
         # Read port: a register read wins; an update step waits for it.
         bus_hit = self.r_stb & self.r_addr[9] & (self.r_addr[10:] == 0)
         clearing = Signal(init=1)
         clear_word = Signal(range(COUNTER_WORDS))
-        issue = running & (step < n_steps) & ~bus_hit
+        issue = running & ~prep & (step < n_steps) & ~bus_hit
         m.d.comb += [rp.addr.eq(Mux(bus_hit, self.r_addr[3:9], step_word)), rp.en.eq(1)]
 
         # Pipeline: read (issue) -> read data registered -> write back the sum.
@@ -181,16 +185,19 @@ class Statistics(wiring.Component):
         with m.Else():
             m.d.comb += [wp.addr.eq(p2_word), wp.data.eq(p2_data + p2_amount), wp.en.eq(p2_valid)]
 
-        # Sequencer: idle -> steps 0..4 (a step waits while a register read uses the port) ->
-        # two cycles for the last write-backs -> idle.
+        # Sequencer: idle -> prep -> steps 0..4 (a step waits while a register read uses the
+        # port) -> two cycles for the last write-backs -> idle.
         m.d.comb += idle.eq(~clearing & ~running)
+        m.d.comb += step_next.eq(step)
+        with m.If(running & ~prep & (step != n_steps + 1) & (issue | (step >= n_steps))):
+            m.d.comb += step_next.eq(step + 1)
+        m.d.sync += step.eq(step_next)
         with m.If(take_rx | take_tx):
-            m.d.sync += [running.eq(1), step.eq(0)]
-        with m.Elif(running):
-            with m.If(step == n_steps + 1):
-                m.d.sync += running.eq(0)
-            with m.Elif(issue | (step >= n_steps)):
-                m.d.sync += step.eq(step + 1)
+            m.d.sync += [running.eq(1), prep.eq(1), step.eq(0)]
+        with m.Elif(prep):
+            m.d.sync += prep.eq(0)
+        with m.Elif(running & (step == n_steps + 1)):
+            m.d.sync += running.eq(0)
 
         # Register reads: data from the read port in the cycle after r_stb, then held.
         first = Signal()
