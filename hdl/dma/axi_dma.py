@@ -61,7 +61,7 @@ class DMAEngine(wiring.Component):
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.ADDR_WIDTH, config.data_width
+        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "reg": In(RegisterPortSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
             "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
@@ -76,9 +76,10 @@ class DMAEngine(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.config
-        aw, dw = cfg.ADDR_WIDTH, cfg.data_width
+        aw, dw = cfg.addr_width, cfg.data_width
 
-        m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather)
+        m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather,
+                                                   addr_width=aw)
         wiring.connect(m, wiring.flipped(self.reg), regs.port)
         m.d.comb += [self.reset_request.eq(regs.reset_request), regs.resetting.eq(self.resetting)]
 
@@ -208,7 +209,7 @@ class AXIDMA(wiring.Component):
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.ADDR_WIDTH, config.data_width
+        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "s_axil": In(AXI4LiteSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
             "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
