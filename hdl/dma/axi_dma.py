@@ -55,7 +55,7 @@ class DMAEngine(wiring.Component):
     resetting : In(1)
     reset_request : Out(1)
     quiescent : Out(1)
-        Both channels halted and no AXI transaction in flight.
+        Both channels halted and no AXI transaction in flight (registered).
     """
 
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
@@ -182,7 +182,9 @@ class DMAEngine(wiring.Component):
                 self.m_axis_token.tlast.eq(1), tq.r_en.eq(self.m_axis_token.tready),
             ]
 
-        m.d.comb += self.quiescent.eq(mm2s.halted & s2mm.halted & rarb.idle & warb.idle
+        # Registered: it gates the soft reset of the whole engine (a wide fan-out). One cycle
+        # late is safe: while the reset is pending (``stop``) nothing new starts.
+        m.d.sync += self.quiescent.eq(mm2s.halted & s2mm.halted & rarb.idle & warb.idle
                                       & ~mm2s_mv.busy & ~s2mm_mv.busy)
         return m
 

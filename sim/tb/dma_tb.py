@@ -1187,6 +1187,8 @@ async def simple_model_random(dut):
     model = DMAModel(mm, b.cfg.data_width, b.cfg.addr_width, scatter_gather=False)
 
     async def wr(off, v):
+        if os.environ.get("ATSOC_DMA_TRACE"):
+            dut._log.info("write %#x <= %#x", off, v)
         await b.mmio.write(off, v)
         model.write(off, v)
 
@@ -1218,6 +1220,8 @@ async def simple_model_random(dut):
             fault = Fault(lo, lo + b.bw, b.rng.choice([SLVERR, DECERR]), kind)
             b.ram.faults.append(fault)
             model.faults.append(fault)
+            if os.environ.get("ATSOC_DMA_TRACE"):
+                dut._log.info("step %d: fault %s", step, fault)
         if op < 0.45:                                    # MM2S transfer
             n = b.rng.randint(1, 600)
             d = b.rand_bytes(n)
@@ -1268,7 +1272,8 @@ async def simple_model_random(dut):
             for off in (0, S2):
                 await wr(off + R.MM2S_DMACR, RS_IOC_ERR)
         elif model.ch["s2mm"].busy and not model.rx_queue:
-            d = b.rand_bytes(b.rng.randint(1, 300))     # complete the waiting S2MM transfer
+            # complete the waiting S2MM transfer with a frame that fits its buffer
+            d = b.rand_bytes(b.rng.randint(1, model.ch["s2mm"].xfer[1]))
             await b.send_rx(d)
             model.offer(d)
             await quiesce()
