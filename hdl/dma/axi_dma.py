@@ -55,13 +55,13 @@ class DMAEngine(wiring.Component):
     resetting : In(1)
     reset_request : Out(1)
     quiescent : Out(1)
-        Both channels halted and no AXI transaction in flight.
+        Both channels halted and no AXI transaction in flight (registered).
     """
 
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.ADDR_WIDTH, config.data_width
+        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "reg": In(RegisterPortSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
             "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
@@ -76,9 +76,10 @@ class DMAEngine(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.config
-        aw, dw = cfg.ADDR_WIDTH, cfg.data_width
+        aw, dw = cfg.addr_width, cfg.data_width
 
-        m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather)
+        m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather,
+                                                   addr_width=aw)
         wiring.connect(m, wiring.flipped(self.reg), regs.port)
         m.d.comb += [self.reset_request.eq(regs.reset_request), regs.resetting.eq(self.resetting)]
 
@@ -181,7 +182,9 @@ class DMAEngine(wiring.Component):
                 self.m_axis_token.tlast.eq(1), tq.r_en.eq(self.m_axis_token.tready),
             ]
 
-        m.d.comb += self.quiescent.eq(mm2s.halted & s2mm.halted & rarb.idle & warb.idle
+        # Registered: it gates the soft reset of the whole engine (a wide fan-out). One cycle
+        # late is safe: while the reset is pending (``stop``) nothing new starts.
+        m.d.sync += self.quiescent.eq(mm2s.halted & s2mm.halted & rarb.idle & warb.idle
                                       & ~mm2s_mv.busy & ~s2mm_mv.busy)
         return m
 
@@ -208,7 +211,7 @@ class AXIDMA(wiring.Component):
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.ADDR_WIDTH, config.data_width
+        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "s_axil": In(AXI4LiteSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
             "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),

@@ -210,10 +210,15 @@ class ChannelController(wiring.Component):
         rd, wr = self.rd, self.wr
         amask = ~Const(0x3F, self._aw)
 
+        def addr_of(lsb, msb):
+            """A descriptor address word, with its MSB word when addresses exceed 32 bits."""
+            return Cat(lsb, msb)[:self._aw] if self._aw > 32 else lsb
+
         nxt = Signal(self._aw)                  # next descriptor to fetch (nothing prefetched)
         pending = Signal()                      # a tail write since the current one was fetched
         cur_raw = Signal(FETCH_BYTES * 8)       # the current descriptor
         desc = DescriptorLayout(cur_raw)
+        cur_next = Signal(self._aw)             # the current descriptor's NXTDESC
         err_kind = Signal(ErrorLayout)          # the error to raise after the write-back
         in_frame = Signal()                     # S2MM: a frame continues in this descriptor
         frame_bytes = Signal(26)
@@ -237,9 +242,15 @@ class ChannelController(wiring.Component):
         launch_addr = Signal(self._aw)
         drop_nx = Signal()                      # the channel halts: forget nx
 
+        m.d.comb += cur_next.eq(addr_of(desc.nxtdesc, desc.nxtdesc_msb) & amask)
         m.d.sync += [self.error.eq(0), self.packet_done.eq(0), self.completed.eq(0)]
+        # A tail write counts for the next descriptor only once its fetch has read it: a write
+        # made while it was being fetched (in particular the one that allowed the prefetch)
+        # came before the read, so it did not resubmit that descriptor.
         with m.If(self.tail_we):
-            m.d.sync += [pending.eq(1), nx_pending.eq(1)]
+            m.d.sync += pending.eq(1)
+            with m.If(nx_full):
+                m.d.sync += nx_pending.eq(1)
 
         # Fetch unit: two read bursts into nx_raw, the words the engine uses: NXTDESC (and, with
         # 64-bit addresses, its MSB), BUFFER_ADDRESS (and MSB), then CONTROL and STATUS
@@ -270,7 +281,7 @@ class ChannelController(wiring.Component):
         with m.If(launch):
             m.d.sync += [rd.ar_valid.eq(1), rd.ar_addr.eq(launch_addr), rd.ar_len.eq(head_beats - 1),
                          f_second.eq(0), f_beat.eq(0),
-                         nx_addr.eq(launch_addr), nx_resp.eq(0), nx_pending.eq(self.tail_we),
+                         nx_addr.eq(launch_addr), nx_resp.eq(0), nx_pending.eq(0),
                          f_busy.eq(1), f_drop.eq(0)]
         with m.If(drop_nx):
             m.d.sync += [nx_full.eq(0), nx_issued.eq(0)]
@@ -294,14 +305,14 @@ class ChannelController(wiring.Component):
         # mover takes a second command once the first one's bursts are requested).
         issue_ok = Signal()
         if not self._s2mm:
-            m.d.comb += [self.cmd_addr.eq(nx.buffer), self.cmd_length.eq(nx.control.length),
+            m.d.comb += [self.cmd_addr.eq(addr_of(nx.buffer, nx.buffer_msb)), self.cmd_length.eq(nx.control.length),
                          self.cmd_eof.eq(nx.control.txeof),
                          self.cmd_valid.eq(issue_ok & nx_full & ~nx_issued & ~nx_bad & ~stopping
                                            & (err_kind.as_value() == 0))]
             with m.If(self.cmd_valid & self.cmd_ready):
                 m.d.sync += nx_issued.eq(1)
         else:
-            m.d.comb += [self.cmd_addr.eq(desc.buffer), self.cmd_length.eq(desc.control.length),
+            m.d.comb += [self.cmd_addr.eq(addr_of(desc.buffer, desc.buffer_msb)), self.cmd_length.eq(desc.control.length),
                          self.cmd_eof.eq(desc.control.txeof)]
         m.d.comb += self.cmd_keyhole.eq(self.keyhole)
 
@@ -462,7 +473,7 @@ class ChannelController(wiring.Component):
                     with m.Elif(err_kind.as_value() != 0):
                         raise_error(err_kind.as_value())
                     with m.Else():
-                        m.d.sync += [nxt.eq(desc.nxtdesc & amask),
+                        m.d.sync += [nxt.eq(cur_next),
                                      self.packet_done.eq(eof), in_frame.eq(~eof & self._s2mm),
                                      self.completed.eq(1), self.completed_addr.eq(self.curdesc)]
                         with m.If(eof):
@@ -476,10 +487,10 @@ class ChannelController(wiring.Component):
                             m.d.comb += drop_nx.eq(1)
                             m.next = "HALTED"
                         with m.Else():
-                            next_descriptor(desc.nxtdesc & amask)
+                            next_descriptor(cur_next)
 
         # Prefetch launch (only in the states of a descriptor in progress; never together with
         # the launch of next_descriptor, which happens outside them).
         with m.If(may_prefetch):
-            m.d.comb += [launch.eq(1), launch_addr.eq(desc.nxtdesc & amask)]
+            m.d.comb += [launch.eq(1), launch_addr.eq(cur_next)]
         return m

@@ -81,6 +81,13 @@ class FaultyAxiRam(AxiRam):
                 seq = [rng.random() < pause for _ in range(997)]
                 ch.set_pause_generator(itertools.cycle(seq))
 
+    def read(self, address, length):
+        """Addresses wrap at the memory size (a 64-bit-address DMA sees it at every 1 MiB)."""
+        return super().read(address % self.size, length)
+
+    def write(self, address, data):
+        super().write(address % self.size, data)
+
     def _hit(self, addr, n, kind):
         worst = 0
         for f in self.faults:
