@@ -81,6 +81,7 @@ def test_blocked_queues_random():
                 pending = None
             for k in range(Q):
                 assert ctx.get(dut.counts.word_select(k, 3)) == len(model[k])
+                assert ctx.get(dut.nonempty) >> k & 1 == bool(model[k])
                 if model[k]:
                     assert ctx.get(dut.head_tags.word_select(k, 2)) == model[k][0][1]
                     assert ctx.get(dut.head_tags_onehot.word_select(k, 4)) == 1 << model[k][0][1]

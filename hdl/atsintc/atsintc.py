@@ -82,7 +82,6 @@ class ATSINTC(wiring.Component):
 
         full = queues.full
         total = Array(queues.total[p * cb:(p + 1) * cb] for p in range(NP))
-        irq_cnt = Array(irqq.counts[n * irqq.count_bits:(n + 1) * irqq.count_bits] for n in range(NIRQ))
         irq_owner = Array(irqq.head_tags[n * pb:(n + 1) * pb] for n in range(NIRQ))
         irq_owner_oh = [irqq.head_tags_onehot[n << pb:(n << pb) + NP] for n in range(NIRQ)]
 
@@ -124,8 +123,9 @@ class ATSINTC(wiring.Component):
         want = Signal(NIRQ)
         for n in range(NIRQ):
             # The owner's "full" as an AND-OR on the owner's one-hot register (no decoder).
-            deliverable = (irq_cnt[n] == 0) | ~(irq_owner_oh[n] & full).any()
-            m.d.comb += want[n].eq((irq_req[n] | rising[n]) & deliverable)
+            deliverable = ~irqq.nonempty[n] | ~(irq_owner_oh[n] & full).any()
+            # irq_req | rising, written without the ~irq_req term of ``rising``.
+            m.d.comb += want[n].eq((irq_req[n] | (lines[n] & armed[n])) & deliverable)
         # The lowest wanting line, one-hot (want & -want), its number (an OR encoder), whether it
         # has a handler and the handler's owner (AND-OR selections), without a priority chain.
         irq_first = Signal(NIRQ)
@@ -135,7 +135,7 @@ class ATSINTC(wiring.Component):
             m.d.comb += irq_line[b].eq(Cat(*[irq_first[n] for n in range(NIRQ) if (n >> b) & 1]).any()
                                        if NIRQ > (1 << b) else 0)
         irq_has = Signal(NIRQ)
-        m.d.comb += irq_has.eq(Cat(*[irq_cnt[n] != 0 for n in range(NIRQ)]))
+        m.d.comb += irq_has.eq(irqq.nonempty[:NIRQ])
         irq_take = (irq_first & irq_has).any()
         irq_take_owner = Signal(pb)
         for b in range(pb):

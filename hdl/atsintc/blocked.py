@@ -47,6 +47,9 @@ class BlockedQueues(wiring.Component):
         The word taken by the previous cycle's TAKE.
     counts : out
         ``queues`` counts of ``count_bits`` each, flattened.
+    nonempty : out
+        One bit per FIFO, "holds a word", kept in a register of its own (no compare of ``counts``
+        on the wake path).
     head_tags : out
         ``queues`` tags of the oldest words, flattened (only with ``tag_bits``).
     head_tags_onehot : out
@@ -62,7 +65,7 @@ class BlockedQueues(wiring.Component):
         self.count_bits = depth.bit_length()
         members = {
             "op": In(BlockedOp), "queue": In(self.queue_bits), "word": In(64),
-            "data": Out(64), "counts": Out(queues * self.count_bits),
+            "data": Out(64), "counts": Out(queues * self.count_bits), "nonempty": Out(queues),
         }
         if separate_take_queue:
             members["take_queue"] = In(self.queue_bits)
@@ -84,8 +87,9 @@ class BlockedQueues(wiring.Component):
 
         head = Array(Signal(sb, name=f"head_{q}") for q in range(Q))
         cnt = Array(Signal(cb, name=f"count_{q}") for q in range(Q))
+        nonempty = Array(Signal(name=f"nonempty_{q}") for q in range(Q))
         for q in range(Q):
-            m.d.comb += self.counts[q * cb:(q + 1) * cb].eq(cnt[q])
+            m.d.comb += [self.counts[q * cb:(q + 1) * cb].eq(cnt[q]), self.nonempty[q].eq(nonempty[q])]
         if T:
             tags = Array(Array(Signal(T, name=f"tag_{q}_{s}") for s in range(D)) for q in range(Q))
             # The oldest word's tag is kept in a register of its own (updated by the operation that
@@ -110,7 +114,7 @@ class BlockedQueues(wiring.Component):
         # enable depends only on the conditions of its own operation.
         with m.If(self.op.as_value()[0]):
             m.d.comb += wp.en.eq(1)
-            m.d.sync += cnt[q].eq(cnt[q] + 1)
+            m.d.sync += [cnt[q].eq(cnt[q] + 1), nonempty[q].eq(1)]
             if T:
                 m.d.sync += tags[q][slot].eq(self.tag)
                 with m.If(cnt[q] == 0):
@@ -119,11 +123,13 @@ class BlockedQueues(wiring.Component):
             if self._split:
                 for k in range(Q):
                     with m.If(self.take_select[k]):
-                        m.d.sync += [head[k].eq(head[k] + 1), cnt[k].eq(cnt[k] - 1)]
+                        m.d.sync += [head[k].eq(head[k] + 1), cnt[k].eq(cnt[k] - 1),
+                                     nonempty[k].eq(cnt[k] != 1)]
                         if T:
                             set_head_tag(k, tags[k][(head[k] + 1)[:sb]])
             else:
-                m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1)]
+                m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1),
+                             nonempty[tq].eq(cnt[tq] != 1)]
                 if T:
                     set_head_tag(tq, tags[tq][(head[tq] + 1)[:sb]])
         return m
