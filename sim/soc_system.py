@@ -310,18 +310,21 @@ class SocSystem:
         await self.runner
         self.runner = None
 
-    async def quiet(self, window: int = 2000, limit_cycles: int = 2_000_000) -> None:
-        """Wait until the wire has been idle (nothing queued, nothing received) for ``window``
-        cycles."""
+    async def quiet(self, window: int = 4000, limit_cycles: int = 2_000_000) -> None:
+        """Wait until the system has been quiet for ``window`` cycles: nothing left to send,
+        nothing received, no CPU register access (the window is longer than a maximum-size frame
+        takes to leave, so a reply still in the MAC's store-and-forward FIFO is not missed)."""
         await self.peer.idle()
         start = now_ps()
         while True:
             n = len(self.peer.received)
+            accesses = self.bus.reads + self.bus.writes
             await cycles(self.dut, window)
-            if len(self.peer.received) == n and self.peer.src.idle() and not self.peer.sink.active:
+            if (len(self.peer.received) == n and self.bus.reads + self.bus.writes == accesses
+                    and self.peer.src.idle() and not self.peer.sink.active):
                 return
             if now_ps() - start > limit_cycles * SYS_PS:
-                raise TimeoutError(f"the wire did not go quiet within {limit_cycles} cycles")
+                raise TimeoutError(f"the system did not go quiet within {limit_cycles} cycles")
 
     async def mac_counters(self) -> dict[str, int]:
         """The MAC's drop counters and RXFL, read through the registers (after :meth:`stop`)."""
