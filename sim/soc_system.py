@@ -228,10 +228,15 @@ class WirePeer:
     async def send(self, data: bytes, *, bad_fcs: bool = False) -> WireFrame:
         """Queue ``data`` (padded to 60 bytes, FCS added; a wrong FCS with ``bad_fcs``); frames
         queued together leave back to back with the 12-byte gap."""
-        g = GmiiFrame.from_payload(data)
+        f = WireFrame(bytes(data), "to_soc")
+
+        def done(sent: GmiiFrame):            # the source's own copy, with its times
+            f.gmii = sent
+            f.settle(RX_PS)
+
+        g = GmiiFrame.from_payload(data, tx_complete=done)
         if bad_fcs:
             g.data[-1] ^= 0xFF
-        f = WireFrame(bytes(data), "to_soc", gmii=g)
         self.sent.append(f)
         await self.src.send(g)
         return f

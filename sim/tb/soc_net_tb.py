@@ -316,19 +316,24 @@ async def bench(dut):
         await system.quiet(window=3000)
         sent = peer.sent[s0:]
         got = peer.received[n0:]
-        t0 = sent[0].first_ps
-        t1 = max(f.last_ps for f in got) if got else sent[-1].last_ps
-        wire = len(sent[0].data) + 4 + 8 + 12                 # frame + FCS + preamble + gap
-        wire = max(wire, 60 + 4 + 8 + 12)
+        wire = max(len(sent[0].data), 60) + 4 + 8 + 12    # frame + FCS + preamble + gap
         answered = len(got)
-        seconds = (t1 - t0) * 1e-12
-        offered_s = (sent[-1].last_ps - t0) * 1e-12
+        t_in = sent[-1].last_ps - sent[0].first_ps
+        span = (got[-1].last_ps - got[0].first_ps) if answered > 1 else None
+        whole = (got[-1].last_ps - sent[0].first_ps) if answered else None
+        # Sustained: the replies' own window (first reply's first byte to the last one's last
+        # byte, one gap added per frame: the frames are counted with their gap); whole run: from
+        # the first request's first byte.
         thr[str(size)] = {
             "offered": burst, "answered": answered, "dropped": burst - answered,
-            "offered_line_rate_pct": round(100 * burst * wire * 8 / offered_s / 1e9, 1),
-            "answered_wire_rate_pct": round(100 * answered * wire * 8 / seconds / 1e9, 1),
-            "answered_payload_mbps": round(answered * size * 8 / seconds / 1e6, 1),
-            "frame_bytes": len(sent[0].data) + 4,
+            "offered_line_rate_pct": round(100 * burst * wire * 8 / (t_in * 1e-12 + 12 * 8e-9) / 1e9, 1),
+            "sustained_line_rate_pct": round(100 * answered * wire * 8 / (span * 1e-12 + 12 * 8e-9) / 1e9, 1)
+            if span else 0.0,
+            "whole_run_line_rate_pct": round(100 * answered * wire * 8 / (whole * 1e-12) / 1e9, 1)
+            if whole else 0.0,
+            "sustained_payload_mbps": round(answered * size * 8 / (span * 1e-12 + 12 * 8e-9) / 1e6, 1)
+            if span else 0.0,
+            "frame_bytes": max(len(sent[0].data), 60) + 4,
         }
         dut._log.info("UDP echo %d B: %s", size, thr[str(size)])
     figures["udp_echo_throughput"] = thr
