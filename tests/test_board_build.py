@@ -8,7 +8,7 @@ import re
 import pytest
 
 from atsoc.boards.build import (BuildReport, TimingError, build, clock_domain,
-                                parse_nextpnr_report, parse_yosys_stat)
+                                parse_nextpnr_report, parse_yosys_stat, require_timing)
 from atsoc.boards.catalog import BOARDS, get_board
 from atsoc.scripts.cli import main as cli_main
 
@@ -82,6 +82,11 @@ def test_failing_clock_is_named(tmp_path, monkeypatch, capsys):
                               "eth0_rx": {"achieved": 200.0, "constraint": 125.0, "net": "y"}})
     assert r.failing_clocks() == ["sync"]
     assert re.search(r"sync .*118.0 MHz .*FAIL", r.summary())
+    with pytest.raises(TimingError, match=r"clock sync: 118.0 MHz < 125.0 MHz"):
+        require_timing(r)
+    r.fmax_mhz["sync"]["achieved"] = 125.0
+    require_timing(r)                                  # met: no exception
+    r.fmax_mhz["sync"]["achieved"] = 118.0
 
     import atsoc.boards.build as build_mod
 
@@ -97,24 +102,29 @@ def test_failing_clock_is_named(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_versa_bitstream_end_to_end(tmp_path):
-    """The smallest build that is still the SoC (preset ``small``, 16 KiB RAM) to a bitstream.
+    """The smallest build that is still the SoC (preset ``small``, 16 KiB RAM) to a bitstream, at
+    the system clock the SoC meets today (62.5 MHz; the RGMII transmit side on its own 125 MHz
+    PLL output).
 
-    Timing is reported, not required here: the SoC's system domain does not reach 125 MHz yet
-    (docs/boards.md, "Measured"); the test checks that the report parses and agrees with itself.
+    The domains the board sets the clock of must meet timing: ``sync`` and ``rgmii_tx``. The
+    RGMII receive clock is the PHY's 125 MHz: its constraint must be applied and its figure
+    reported; it is not required here because its critical path lies inside the MAC's receive
+    engine, which reaches about 116-122 MHz in the SoC (docs/boards.md, "Measured").
     """
-    r = build("versa_ecp5", tmp_path, soc_preset="small", ram_bytes=16 * 1024, timeout_s=900,
-              check_timing=False)
+    r = build("versa_ecp5", tmp_path, soc_preset="small", ram_bytes=16 * 1024, sys_clk_mhz=62.5,
+              timeout_s=900, check_timing=False)
+    print(r.summary())
     bit = tmp_path / "top.bit"
     assert bit.stat().st_size > 100_000
     assert r.lut4 > 2000 and r.ff > 2000 and r.dp16kd >= 8     # 16 KiB RAM = 8 DP16KD
-    assert set(r.fmax_mhz) == {"sync", "eth0_rx"}
-    for domain, f in r.fmax_mhz.items():
-        assert f["constraint"] == pytest.approx(125.0), domain   # both constraints applied
-        assert 20.0 < f["achieved"] < 500.0, domain
+    assert set(r.fmax_mhz) == {"sync", "rgmii_tx", "eth0_rx"}
+    assert r.fmax_mhz["sync"]["constraint"] == pytest.approx(62.5)
+    assert r.fmax_mhz["rgmii_tx"]["constraint"] == pytest.approx(125.0)
+    assert r.fmax_mhz["eth0_rx"]["constraint"] == pytest.approx(125.0)
+    assert set(r.failing_clocks()) <= {"eth0_rx"}, r.summary()
+    assert 50.0 < r.fmax_mhz["eth0_rx"]["achieved"] < 500.0
     assert r.nextpnr_util["EHXPLLL"]["used"] == 1
     assert r.nextpnr_util["DP16KD"]["used"] == r.dp16kd
-    assert r.failing_clocks() == [d for d, f in r.fmax_mhz.items()
-                                  if f["achieved"] < f["constraint"]]
     saved = json.loads((tmp_path / "build_report.json").read_text())
     assert saved["lut4"] == r.lut4 and saved["bitstream"].endswith("top.bit")
     assert saved["fmax_mhz"] == r.fmax_mhz
