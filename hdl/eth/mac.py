@@ -24,6 +24,7 @@ from amaranth.lib.wiring import In, Out
 from ..bus.axi_lite import AXI4LiteBridge, AXI4LiteSignature
 from ..bus.axi_stream import AXIStreamSignature
 from ..bus.regbank import RegisterBank
+from .cdc import HandshakeCrossing
 from .config import EthMACConfig, PhyInterface
 from .gmii import GMIIAdapter
 from .mdio import MDIOMaster
@@ -41,10 +42,8 @@ __all__ = ["EthMAC"]
 
 #: Frame tokens the TX side can hold (frames completely in the TX FIFO).
 TX_TOKENS = 32
-RX_EVENTS = 32
 RX_CDC_BYTES = 16
 RX_LENGTHS = 16
-TX_EVENTS = 16
 
 
 class EthMAC(wiring.Component):
@@ -216,22 +215,42 @@ class EthMAC(wiring.Component):
             tx.enable.eq(tx_enable),
         ]
         wiring.connect(m, tx.phy, phy.tx)
-        m.submodules.tx_events = tx_events = AsyncFIFO(
-            width=TxEvent.size, depth=TX_EVENTS, w_domain="eth_tx", r_domain="sync")
-        m.d.comb += [tx_events.w_en.eq(tx.event.valid), tx_events.w_data.eq(tx.event.payload)]
+        # One event per frame (at least 21 byte times apart), held in the engine's event
+        # register while it crosses (cdc.py).
+        m.submodules.tx_events = tx_events = HandshakeCrossing(
+            TxEvent.size, i_domain="eth_tx", o_domain="sync")
+        m.d.comb += [tx_events.i_start.eq(tx.event.valid), tx_events.i_data.eq(tx.event.payload)]
 
         # -- receive: engine, frame buffer, crossings ---------------------------------------
         m.submodules.rx = rx = DomainRenamer("eth_rx")(RxEngine(
             max_frame=cfg.MAX_FRAME, max_frame_vlan=cfg.MAX_FRAME_VLAN,
             jumbo_frame=cfg.jumbo_bytes))
         wiring.connect(m, phy.rx, rx.phy)
-        for src, dst in ((f.rcw1.rx_en.data, rx.enable), (f.rcw1.jumbo.data, rx.jumbo),
-                         (f.fmi.pm.data, rx.promiscuous), (f.raf.bcst_rej.data, rx.bcast_reject),
-                         (f.raf.mcst_rej.data, rx.mcast_reject),
-                         (Cat(f.uaw0.addr.data, f.uaw1.addr.data), rx.unicast)):
-            sync_sig = Signal(len(dst))
-            m.submodules += FFSynchronizer(src, sync_sig, o_domain="eth_rx")
-            m.d.comb += dst.eq(sync_sig)
+        # Receive configuration: captured into the receive domain on a handshake (cdc.py) after
+        # every register write (and once after reset), not synchronised bit by bit. The copy
+        # has the registers' reset values.
+        rx_cfg_fields = ((f.rcw1.rx_en.data, rx.enable, 1), (f.rcw1.jumbo.data, rx.jumbo, 0),
+                         (f.fmi.pm.data, rx.promiscuous, 0),
+                         (f.raf.bcst_rej.data, rx.bcast_reject, 0),
+                         (f.raf.mcst_rej.data, rx.mcast_reject, 0),
+                         (Cat(f.uaw0.addr.data, f.uaw1.addr.data), rx.unicast, 0))
+        rx_cfg_src = Cat(src for src, _, _ in rx_cfg_fields)
+        rx_cfg = Signal(len(rx_cfg_src),
+                        init=sum(v << off for off, v in zip(
+                            [sum(len(d) for _, d, _ in rx_cfg_fields[:i]) for i in range(len(rx_cfg_fields))],
+                            [v for _, _, v in rx_cfg_fields])))
+        m.submodules.rx_cfg_cross = rx_cfg_cross = HandshakeCrossing(
+            len(rx_cfg_src), i_domain="sync", o_domain="eth_rx")
+        rx_cfg_dirty = Signal(init=1)
+        m.d.comb += [rx_cfg_cross.i_data.eq(rx_cfg_src), rx_cfg_cross.o_ready.eq(1),
+                     rx_cfg_cross.i_start.eq(rx_cfg_dirty & ~rx_cfg_cross.i_busy)]
+        with m.If(bridge.reg.w_stb):
+            m.d.sync += rx_cfg_dirty.eq(1)
+        with m.Elif(rx_cfg_cross.i_start):
+            m.d.sync += rx_cfg_dirty.eq(0)
+        with m.If(rx_cfg_cross.o_valid):
+            m.d.eth_rx += rx_cfg.eq(rx_cfg_cross.o_data)
+        m.d.comb += Cat(dst for _, dst, _ in rx_cfg_fields).eq(rx_cfg)
         m.submodules.rx_buffer = rxbuf = DomainRenamer("eth_rx")(RxFrameBuffer(cfg.rx_buffer_bytes))
         m.d.comb += [
             rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(rx.w_data), rxbuf.w_last.eq(rx.w_last),
@@ -265,9 +284,9 @@ class EthMAC(wiring.Component):
             axis_rxs.tvalid.eq(rx_lengths.r_rdy), axis_rxs.tdata.eq(rx_lengths.r_data),
             axis_rxs.tlast.eq(1), rx_lengths.r_en.eq(axis_rxs.tready),
         ]
-        m.submodules.rx_events = rx_events = AsyncFIFO(
-            width=RxEvent.size, depth=RX_EVENTS, w_domain="eth_rx", r_domain="sync")
-        m.d.comb += [rx_events.w_en.eq(rx.event.valid), rx_events.w_data.eq(rx.event.payload)]
+        m.submodules.rx_events = rx_events = HandshakeCrossing(
+            RxEvent.size, i_domain="eth_rx", o_domain="sync")
+        m.d.comb += [rx_events.i_start.eq(rx.event.valid), rx_events.i_data.eq(rx.event.payload)]
 
         # -- statistics and interrupts ------------------------------------------------------
         m.submodules.stats = stats = Statistics(counter_width=cfg.counter_width,
@@ -281,10 +300,10 @@ class EthMAC(wiring.Component):
                      reg.r_data.eq(port.r_data | stats.r_data),
                      stats.r_stb.eq(reg.r_stb), stats.r_addr.eq(reg.r_addr)]
         m.d.comb += [
-            stats.rx.valid.eq(rx_events.r_rdy), stats.rx.payload.eq(rx_events.r_data),
-            rx_events.r_en.eq(stats.rx.ready),
-            stats.tx.valid.eq(tx_events.r_rdy), stats.tx.payload.eq(tx_events.r_data),
-            tx_events.r_en.eq(stats.tx.ready),
+            stats.rx.valid.eq(rx_events.o_valid), stats.rx.payload.eq(rx_events.o_data),
+            rx_events.o_ready.eq(stats.rx.ready),
+            stats.tx.valid.eq(tx_events.o_valid), stats.tx.payload.eq(tx_events.o_data),
+            tx_events.o_ready.eq(stats.tx.ready),
         ]
         irq = 0
         for name, _, _ in IRQ_BITS:
