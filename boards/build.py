@@ -30,7 +30,7 @@ from pathlib import Path
 from .catalog import BOARDS, get_board
 
 
-__all__ = ["BuildReport", "TimingError", "build", "parse_yosys_stat", "parse_nextpnr_report",
+__all__ = ["BuildReport", "TimingError", "build", "require_timing", "parse_yosys_stat", "parse_nextpnr_report",
            "add_arguments", "main"]
 
 DESIGN = "top"
@@ -48,7 +48,7 @@ class BuildReport:
     ----------
     board : str
     soc : str
-        ``soc`` or ``standin``.
+        The SoC preset (``full`` or ``small``) and ``--soc`` options.
     out_dir : str
     bitstream : str or None
         ``top.bit`` (open flow) or None (Verilog only).
@@ -113,11 +113,16 @@ def parse_yosys_stat(stat: dict) -> dict[str, int]:
 
 
 def clock_domain(net: str) -> str:
-    """The clock domain of a nextpnr clock net: ``$glbnet$eth0_rx_clk`` -> ``eth0_rx``; the
-    PLL's output (named after whatever yosys kept, e.g. ``bridge.clk``) -> ``sync``."""
+    """The clock domain of a nextpnr clock net: ``$glbnet$eth0_rx_clk`` -> ``eth0_rx``, the
+    PLL's second output (``pll_clkos``) -> ``rgmii_tx``; the PLL's main output (named after
+    whatever yosys kept, e.g. ``bridge.clk``) -> ``sync``."""
     name = re.sub(r"^\$glbnet\$", "", net)
     mt = re.search(r"(eth\d+_rx)_clk", name)
-    return mt.group(1) if mt else "sync"
+    if mt:
+        return mt.group(1)
+    if "pll_clkos" in name or "rgmii_tx" in name:
+        return "rgmii_tx"
+    return "sync"
 
 
 def parse_nextpnr_report(report: dict) -> tuple[dict, dict]:
@@ -151,18 +156,10 @@ def _write_tools(out_dir: Path) -> Path:
     return env_file
 
 
-def make_soc(standin: bool, soc_options: dict | None = None):
-    """The SoC for the board (or the stand-in) and its label."""
-    if standin:
-        from .standin import StandInSoc
-        return StandInSoc(), "standin"
-    from .soc_adapter import board_soc
-    return board_soc(soc_options or {}), "soc"
-
-
 def build(board: str, out_dir: Path | None = None, *, verilog_only: bool = False,
-          standin: bool | None = None, soc_options: dict | None = None, baud: int = 115200,
-          ram_bytes: int | None = None, seed: int = 1, timeout_s: float = 3600,
+          soc_preset: str = "full", soc_options: dict | None = None, baud: int = 115200,
+          ram_bytes: int | None = None, sys_clk_mhz: float | None = None, seed: int = 1,
+          timeout_s: float = 3600,
           check_timing: bool = True) -> BuildReport:
     """Build ``board`` into ``out_dir`` (default ``out/build/<board>``).
 
@@ -173,12 +170,14 @@ def build(board: str, out_dir: Path | None = None, *, verilog_only: bool = False
     verilog_only : bool
         Write the design and its constraints without running the tools (forced for boards
         without an open flow).
-    standin : bool or None
-        Use the stand-in SoC; None: the real SoC when hdl/soc/ provides it.
+    soc_preset : str
+        ``full`` (the SoC's defaults) or ``small`` (see :mod:`atsoc.boards.soc_config`).
     soc_options : dict
-        Options for the SoC configuration (see docs/boards.md).
+        ``{SocConfig field: text}`` on top of the preset (see docs/boards.md).
     baud, ram_bytes : int
         Host bridge rate; system RAM size.
+    sys_clk_mhz : float, optional
+        System clock (default: the board's; see :class:`~atsoc.boards.top.BoardTop`).
     seed : int
         nextpnr placer seed.
     timeout_s : float
@@ -196,11 +195,11 @@ def build(board: str, out_dir: Path | None = None, *, verilog_only: bool = False
     spec = get_board(board)
     out_dir = Path(out_dir or Path("out") / "build" / board).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    if standin is None:
-        standin = not _soc_available()
-    soc, label = make_soc(standin, soc_options)
+    from .soc_config import board_soc_config
     from .top import BoardTop
-    top = BoardTop(spec, soc, baud=baud, ram_bytes=ram_bytes)
+    soc_config = board_soc_config(spec, soc_options, soc_preset)
+    label = soc_preset + "".join(f" {k}={v}" for k, v in (soc_options or {}).items())
+    top = BoardTop(spec, soc_config, baud=baud, ram_bytes=ram_bytes, sys_clk_mhz=sys_clk_mhz)
     report = BuildReport(board=board, soc=label, out_dir=str(out_dir),
                          pll=top.pll_config.describe() if top.pll_config else "")
     cls = spec.platform_class()
@@ -247,21 +246,19 @@ def build(board: str, out_dir: Path | None = None, *, verilog_only: bool = False
         json.loads((out_dir / "report.json").read_text()))
     report.bitstream = str(out_dir / f"{DESIGN}.bit")
     _write_report(out_dir, report)
-    failing = report.failing_clocks()
-    if check_timing and failing:
-        raise TimingError("timing not met: " + "; ".join(
-            f"clock {n}: {report.fmax_mhz[n]['achieved']:.1f} MHz < "
-            f"{report.fmax_mhz[n]['constraint']:.1f} MHz" for n in failing)
-            + f" (report {out_dir / 'build_report.json'})")
+    if check_timing:
+        require_timing(report)
     return report
 
 
-def _soc_available() -> bool:
-    try:
-        from .soc_adapter import board_soc  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def require_timing(report: BuildReport) -> None:
+    """Raise :class:`TimingError` naming every clock below its constraint."""
+    failing = report.failing_clocks()
+    if failing:
+        raise TimingError("timing not met: " + "; ".join(
+            f"clock {n}: {report.fmax_mhz[n]['achieved']:.1f} MHz < "
+            f"{report.fmax_mhz[n]['constraint']:.1f} MHz" for n in failing)
+            + f" (report {Path(report.out_dir) / 'build_report.json'})")
 
 
 def _write_report(out_dir: Path, report: BuildReport) -> None:
@@ -284,13 +281,16 @@ def add_arguments(p) -> None:
                    help="build directory (default out/build/<board>)")
     p.add_argument("--verilog-only", action="store_true",
                    help="write the Verilog/RTLIL and constraints, run no tool")
-    p.add_argument("--standin", action="store_true",
-                   help="the stand-in SoC (AXI DMA in loopback) instead of hdl/soc")
+    p.add_argument("--soc-preset", default="full", choices=["full", "small"],
+                   help="SoC configuration to start from (small: every block, small parameters)")
     p.add_argument("--baud", type=int, default=115200, help="host bridge UART rate")
     p.add_argument("--ram-kib", type=int, default=None, help="system RAM in KiB (power of two)")
+    p.add_argument("--sys-mhz", type=float, default=None,
+                   help="system clock in MHz (default: the board's, 125 on the ECP5 boards)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
     p.add_argument("--soc", action="append", default=[], metavar="NAME=VALUE",
-                   help="SoC configuration option (repeatable; see docs/boards.md)")
+                   help="SoC configuration field (repeatable), e.g. plic=sources=15 or "
+                        "mac=statistics=false (docs/boards.md)")
     p.add_argument("--no-timing-check", action="store_true",
                    help="exit 0 even when a clock misses its constraint")
 
@@ -304,9 +304,10 @@ def main(args) -> int:
         return 2
     try:
         report = build(args.board, Path(args.output) if args.output else None,
-                       verilog_only=args.verilog_only, standin=True if args.standin else None,
+                       verilog_only=args.verilog_only, soc_preset=args.soc_preset,
                        soc_options=soc_options, baud=args.baud,
-                       ram_bytes=args.ram_kib * 1024 if args.ram_kib else None, seed=args.seed,
+                       ram_bytes=args.ram_kib * 1024 if args.ram_kib else None,
+                       sys_clk_mhz=args.sys_mhz, seed=args.seed,
                        check_timing=not args.no_timing_check)
     except TimingError as e:
         out = Path(args.output or Path("out") / "build" / args.board).resolve()

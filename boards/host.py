@@ -82,8 +82,9 @@ class SerialMmio:
 
     Parameters
     ----------
-    port : str
-        Serial device (``/dev/ttyUSB1`` ...).
+    port : str or object
+        Serial device (``/dev/ttyUSB1`` ...), or an open port-like object with ``write(bytes)``
+        and ``read(n)`` (e.g. a ``serial.Serial``).
     baud : int
         Must match the board build (``atsoc build --baud``, 115200 by default).
     timeout_s : float
@@ -95,9 +96,11 @@ class SerialMmio:
     drivers that wait for an interrupt poll their status registers instead.
     """
 
-    def __init__(self, port: str, baud: int = 115200, timeout_s: float = 1.0):
-        import serial   # pyserial, host only
-        self._ser = serial.Serial(port, baud, timeout=timeout_s)
+    def __init__(self, port, baud: int = 115200, timeout_s: float = 1.0):
+        if isinstance(port, str):
+            import serial   # pyserial, host only
+            port = serial.Serial(port, baud, timeout=timeout_s)
+        self._ser = port
         self.bus_bytes = self._transact(encode_ping())[1]
 
     def _transact(self, request: bytes):

@@ -1,41 +1,43 @@
-"""The board top: clocks and reset, host bridge, system RAM, Ethernet pins, LEDs around the SoC.
+"""The board top: clocks and reset, host bridge, system RAM, Ethernet PHY, LEDs around the SoC.
 
 ::
 
     oscillator --EHXPLLL--> sync (125 MHz)      reset button | ~PLL lock --> ResetSynchronizer
-    UART pins <-> UARTAXILiteBridge --AXI4-Lite--> AXI4LiteDecoder --+-- 0x8000_0000: RAM host port
-                                                                     +-- else: SoC s_axil
-    SoC m_axi --AXI4--> AXI4RAM (block RAM, base 0x8000_0000)
-    RGMII pins <-> DDR I/O buffers (amaranth.lib.io.DDRBuffer) <-> Ethernet
-    LEDs: heartbeat, running (PLL locked, out of reset), SoC interrupt, UART activity,
-          Ethernet receive activity per port
+    UART pins <-> UARTAXILiteBridge (64-bit) --AXI4-Lite--> AXI4LiteInterconnect
+                     +-- [0, 0x8000_0000): Soc.s_axil (PLIC, ATSINTC, DMA, MAC registers)
+                     +-- [0x8000_0000, + RAM size): AXI4RAM host port
+    Soc.m_axi (the DMA) --AXI4--> AXI4RAM (block RAM at 0x8000_0000)
+    RGMII pads <-> RGMIIAdapter (hdl/eth/rgmii.py: io.DDRBuffer, 1 Gb/s) <-> Soc gmii_* pins
+        (receive in eth0_rx, clocked by the PHY's RX_CLK; transmit in sync, 125 MHz)
+    MII pads (Arty) <-> Soc mii_* pins;   MDIO pads <-> Soc mdc/mdio_*
+    LEDs: heartbeat, running (PLL locked, out of reset), interrupt (any eip/notify), host
+          bridge activity, Ethernet receive activity
 
-The SoC is any component with ``s_axil`` (AXI4-Lite slave, 32-bit address and data), ``m_axi``
-(AXI4 master, 32-bit address and data) and ``irq`` (interrupt lines). Until hdl/soc/ lands the
-top uses :class:`~atsoc.boards.standin.StandInSoc`; its Ethernet ports are then looped back at
-the pins (RX data in the RX clock domain sent out again on TX), which exercises the DDR buffers,
-the RX clock constraint and the pin constraints.
+The SoC is :class:`atsoc.hdl.soc.soc.Soc` with a configuration from
+:func:`atsoc.boards.soc_config.board_soc_config`.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, Signal
+from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, ResetSignal, Signal
 from amaranth.lib import io, wiring
 from amaranth.lib.cdc import ResetSynchronizer
 
 from ..hdl.bus.axi4_ram import AXI4RAM
+from ..hdl.bus.axil_interconnect import AXI4LiteInterconnect, Target
 from ..hdl.bus.uart import uart_divisor
 from ..hdl.bus.uart_axil import UARTAXILiteBridge
+from ..hdl.eth.rgmii import SPEED_1000, RGMIIAdapter
+from ..hdl.soc.soc import Soc
 from .catalog import BoardSpec
-from .interconnect import AXI4LiteDecoder, Window
 from .pll import ECP5PLL, ecp5_pll_config
 
 
-__all__ = ["RAM_BASE", "BoardTop"]
+__all__ = ["RAM_BASE", "SOC_WINDOW", "BoardTop"]
 
-#: Where system RAM sits, for the host and for the SoC's DMA alike.
+#: Where system RAM sits, for the host and for the SoC's DMA alike; the SoC's registers lie below.
 RAM_BASE = 0x8000_0000
-RAM_WINDOW = 0x8000_0000
+SOC_WINDOW = 0x8000_0000
 
 #: LED stretch: an event lights its LED for 2**STRETCH_BITS cycles (about 34 ms at 125 MHz).
 STRETCH_BITS = 22
@@ -51,18 +53,36 @@ def _stretch(m, event, domain="sync", bits=STRETCH_BITS):
     return count != 0
 
 
+def _connect_axil(m, master, slave, *, addr_or=0):
+    """Connect AXI4-Lite ``master`` (an Out port) to ``slave`` (an In port) of equal data width,
+    the address zero-extended (or truncated) and ORed with ``addr_or``."""
+    for name, member in master.signature.members.items():
+        src, dst = getattr(master, name), getattr(slave, name)
+        if name in ("awaddr", "araddr"):
+            m.d.comb += dst.eq(src | addr_or)
+        elif member.flow == wiring.Out:
+            m.d.comb += dst.eq(src)
+        else:
+            m.d.comb += src.eq(dst)
+
+
 class BoardTop(Elaboratable):
     """Everything on the FPGA for one board.
 
     Parameters
     ----------
     board : BoardSpec
-    soc : wiring.Component
-        The SoC (or the stand-in), see the module docstring.
+    soc_config : SocConfig
+        The SoC's configuration (its MAC's ``phy`` must suit the board: ``gmii`` for RGMII
+        boards, ``mii`` for MII ones).
     baud : int
         UART rate of the host bridge.
     ram_bytes : int
         System RAM size (power of two).
+    sys_clk_mhz : float, optional
+        System clock (default: the board's, 125 MHz on the ECP5 boards). On an RGMII board a
+        system clock other than 125 MHz gets a second PLL output at 125 MHz for the RGMII
+        transmit side (domain ``rgmii_tx``); at 125 MHz the transmit side runs on ``sync``.
 
     Attributes
     ----------
@@ -70,15 +90,25 @@ class BoardTop(Elaboratable):
         The PLL dividers (``None`` on boards clocked straight from the oscillator).
     """
 
-    def __init__(self, board: BoardSpec, soc, *, baud: int = 115200, ram_bytes: int | None = None):
+    def __init__(self, board: BoardSpec, soc_config, *, baud: int = 115200,
+                 ram_bytes: int | None = None, sys_clk_mhz: float | None = None):
         self.board = board
-        self.soc = soc
+        self.soc_config = soc_config
         self.baud = baud
         self.ram_bytes = ram_bytes or board.ram_bytes
-        self.sys_hz = board.sys_clk_mhz * 1e6
+        sys_mhz = float(sys_clk_mhz or board.sys_clk_mhz)
+        self.sys_hz = sys_mhz * 1e6
         self.divisor = uart_divisor(self.sys_hz, baud)
-        self.pll_config = (ecp5_pll_config(board.clock_mhz, [board.sys_clk_mhz])
-                           if board.open_flow else None)
+        #: RGMII transmit clock domain: ``sync`` at 125 MHz, else a PLL output of its own.
+        self.tx_domain = "sync" if sys_mhz == 125.0 else "rgmii_tx"
+        if board.open_flow:
+            outputs = [sys_mhz] + ([125.0] if board.phy == "rgmii" and sys_mhz != 125.0 else [])
+            self.pll_config = ecp5_pll_config(board.clock_mhz, outputs)
+        elif sys_mhz != board.clock_mhz:
+            raise ValueError(f"{board.name} runs on its {board.clock_mhz:g} MHz oscillator "
+                             f"(no PLL in the Verilog-only top); sys_clk_mhz {sys_mhz:g} refused")
+        else:
+            self.pll_config = None
 
     def elaborate(self, platform):
         m = Module()
@@ -91,6 +121,10 @@ class BoardTop(Elaboratable):
         sys_clk = Signal()
         if self.pll_config is not None:
             m.submodules.pll = pll = ECP5PLL(self.pll_config, clk.i)
+            if self.tx_domain != "sync":
+                m.domains += ClockDomain(self.tx_domain)
+                m.d.comb += ClockSignal(self.tx_domain).eq(pll.clk_out[1])
+                m.submodules.tx_reset = ResetSynchronizer(rst_req, domain=self.tx_domain)
             m.d.comb += [sys_clk.eq(pll.clk_out[0]), rst_req.eq(~pll.locked)]
             locked = pll.locked
         else:
@@ -105,85 +139,105 @@ class BoardTop(Elaboratable):
         # (with the PLL, nextpnr derives the constraint from the oscillator's and the dividers)
         m.submodules.reset_sync = ResetSynchronizer(rst_req, domain="sync")
 
-        # -- host bridge, RAM, SoC ------------------------------------------------------------
+        # -- host bridge, host bus, RAM, SoC ------------------------------------------------
         uart = platform.request("uart", b.uart, dir="-")
         m.submodules.uart_rx = uart_rx = io.Buffer("i", uart.rx)
         m.submodules.uart_tx = uart_tx = io.Buffer("o", uart.tx)
         m.submodules.bridge = bridge = UARTAXILiteBridge(divisor=self.divisor, addr_width=32,
-                                                         data_width=32)
+                                                         data_width=64)
         m.d.comb += [bridge.rx.eq(uart_rx.i), uart_tx.o.eq(bridge.tx)]
-        m.submodules.host_bus = dec = AXI4LiteDecoder(
-            [Window("soc", 0, RAM_WINDOW), Window("ram", RAM_BASE, RAM_WINDOW)])
-        wiring.connect(m, bridge.m_axil, dec.s_axil)
+        ram_bits = self.ram_bytes.bit_length() - 1
+        m.submodules.host_bus = xbar = AXI4LiteInterconnect(
+            [Target("soc", 0, SOC_WINDOW, SOC_WINDOW.bit_length() - 1, 64),
+             Target("ram", RAM_BASE, self.ram_bytes, ram_bits, 32)],
+            addr_width=32, data_width=64)
+        wiring.connect(m, bridge.m_axil, xbar.s_axil)
         m.submodules.ram = ram = AXI4RAM(size_bytes=self.ram_bytes, data_width=32, addr_width=32,
                                          id_width=1, base=RAM_BASE, host_port=True)
-        m.submodules.soc = soc = self.soc
-        wiring.connect(m, dec.m_ram, ram.s_axil)
-        wiring.connect(m, dec.m_soc, soc.s_axil)
+        m.submodules.soc = soc = Soc(self.soc_config)
+        _connect_axil(m, xbar.soc, soc.s_axil)
+        _connect_axil(m, xbar.ram, ram.s_axil, addr_or=RAM_BASE)
         wiring.connect(m, soc.m_axi, ram.s_axi)
+        m.d.comb += soc.irq_sources.eq(0)
 
         # -- Ethernet -------------------------------------------------------------------------
-        rx_activity = []
-        for n, index in enumerate(b.eth):
-            if b.phy == "rgmii":
-                rx_activity.append(self._rgmii_loopback(m, platform, index, n))
-            else:
-                rx_activity.append(self._mii_loopback(m, platform, index, n))
+        if b.phy == "rgmii":
+            rx_activity = self._rgmii(m, platform, soc)
+        else:
+            rx_activity = self._mii(m, platform, soc)
 
         # -- LEDs -----------------------------------------------------------------------------
         beat = Signal(27)
         m.d.sync += beat.eq(beat + 1)
-        indicators = [beat[-1], 1, _stretch(m, soc.irq.any()), _stretch(m, bridge.busy),
-                      *rx_activity]
+        irq = soc.eip.any() | soc.notify.any()
+        indicators = [beat[-1], ~ResetSignal("sync"), _stretch(m, irq), _stretch(m, bridge.busy),
+                      rx_activity]
         for i in range(min(b.leds, len(indicators))):
             m.submodules[f"led{i}"] = led = io.Buffer("o", platform.request("led", i, dir="-"))
             m.d.comb += led.o.eq(indicators[i])
         return m
 
-    # The Ethernet side of the stand-in: received data looped back to the transmitter.
-    def _rgmii_loopback(self, m, platform, index, n):
-        pins = platform.request("eth_rgmii", index, dir="-")
-        tx_ctl = getattr(pins, "tx_ctl", None) or pins.tx_ctrl
-        rx_ctl = getattr(pins, "rx_ctl", None) or pins.rx_ctrl
-        dom = f"eth{n}_rx"
-        m.domains += ClockDomain(dom, reset_less=True)
-        m.submodules[f"eth{n}_rx_clk_buf"] = rx_clk_buf = io.Buffer("i", pins.rx_clk)
-        rx_clk = Signal(name=f"eth{n}_rx_clk")
-        m.d.comb += [rx_clk.eq(rx_clk_buf.i), ClockSignal(dom).eq(rx_clk)]
-        # RGMII at 1 Gb/s: 125 MHz receive clock (IEEE 802.3 clause 35 / RGMII v2.0).
-        platform.add_clock_constraint(rx_clk, 125e6)
-        m.submodules[f"eth{n}_rxd"] = rxd = io.DDRBuffer("i", pins.rx_data, i_domain=dom)
-        m.submodules[f"eth{n}_rxc"] = rxc = io.DDRBuffer("i", rx_ctl, i_domain=dom)
-        m.submodules[f"eth{n}_txd"] = txd = io.DDRBuffer("o", pins.tx_data, o_domain=dom)
-        m.submodules[f"eth{n}_txc"] = txc = io.DDRBuffer("o", tx_ctl, o_domain=dom)
-        m.submodules[f"eth{n}_txclk"] = txclk = io.DDRBuffer("o", pins.tx_clk, o_domain=dom)
-        m.submodules[f"eth{n}_rst"] = phy_rst = io.Buffer("o", pins.rst)
+    def _mdio(self, m, pins, soc, n=0):
         m.submodules[f"eth{n}_mdc"] = mdc = io.Buffer("o", pins.mdc)
         m.submodules[f"eth{n}_mdio"] = mdio = io.Buffer("io", pins.mdio)
-        m.d.comb += [
-            txd.o[0].eq(rxd.i[0]), txd.o[1].eq(rxd.i[1]),
-            txc.o[0].eq(rxc.i[0]), txc.o[1].eq(rxc.i[1]),
-            txclk.o[0].eq(1), txclk.o[1].eq(0),
-            phy_rst.o.eq(0), mdc.o.eq(0), mdio.oe.eq(0),
-        ]
-        return _stretch(m, rxc.i[0], domain=dom)
+        m.submodules[f"eth{n}_rst"] = rst = io.Buffer("o", pins.rst)
+        # the PHY is held in reset with the system (the pin is active low, io.Buffer inverts)
+        m.d.comb += [mdc.o.eq(soc.mdc), mdio.o.eq(soc.mdio_o), mdio.oe.eq(soc.mdio_oe),
+                     soc.mdio_i.eq(mdio.i), rst.o.eq(ResetSignal("sync"))]
 
-    def _mii_loopback(self, m, platform, index, n):
-        pins = platform.request("eth_mii", index, dir="-")
+    def _rgmii(self, m, platform, soc):
+        """The SoC's MAC (GMII pins) on the first RGMII port; other ports' PHYs held in reset."""
+        pads = platform.request("eth_rgmii", self.board.eth[0], dir="-")
+        m.domains += ClockDomain("eth0_rx")
+        m.submodules.rgmii = phy = RGMIIAdapter(pads, rx_domain="eth0_rx",
+                                                tx_domain=self.tx_domain)
+        # The adapter constrains its RX_CLK buffer output; the same constraint on a plainly
+        # named net as well, which nextpnr reports as eth0_rx_clk (RGMII 1 Gb/s: 125 MHz).
+        eth0_rx_clk = Signal(name="eth0_rx_clk")
+        m.d.comb += [eth0_rx_clk.eq(phy.rx_clk), ClockSignal("eth0_rx").eq(eth0_rx_clk)]
+        platform.add_clock_constraint(eth0_rx_clk, 125e6)
+        m.submodules.eth0_rx_reset = ResetSynchronizer(ResetSignal("sync"), domain="eth0_rx")
+        # 1 Gb/s only: the SoC does not export the MAC's EMMC.speed (docs/boards.md).
+        m.d.comb += [
+            phy.rx_speed.eq(SPEED_1000), phy.tx_speed.eq(SPEED_1000),
+            soc.gmii_rx_clk.eq(phy.rx_clk), soc.gmii_rxd.eq(phy.rx.data),
+            soc.gmii_rx_dv.eq(phy.rx.dv & phy.rx.ce), soc.gmii_rx_er.eq(phy.rx.er & phy.rx.ce),
+            soc.gmii_tx_clk.eq(ClockSignal(self.tx_domain)),
+            phy.tx.data.eq(soc.gmii_txd), phy.tx.en.eq(soc.gmii_tx_en),
+            phy.tx.er.eq(soc.gmii_tx_er),
+        ]
+        self._mdio(m, pads, soc)
+        for n, index in enumerate(self.board.eth[1:], start=1):
+            other = platform.request("eth_rgmii", index, dir="-")
+            m.submodules[f"eth{n}_rst"] = rst = io.Buffer("o", other.rst)
+            m.d.comb += rst.o.eq(1)
+        return _stretch(m, phy.rx.dv, domain="eth0_rx")
+
+    def _mii(self, m, platform, soc):
+        """The SoC's MAC (MII pins) on the board's MII PHY."""
+        pins = platform.request("eth_mii", self.board.eth[0], dir="-")
         bufs = {}
-        for name, direction in (("rx_clk", "i"), ("rx_dv", "i"), ("rst", "o"), ("mdc", "o"),
-                                ("mdio", "io"), ("tx_en", "o")):
-            m.submodules[f"eth{n}_{name}"] = bufs[name] = io.Buffer(direction, getattr(pins, name))
-        dom = f"eth{n}_rx"
-        m.domains += ClockDomain(dom, reset_less=True)
-        rx_clk = Signal(name=f"eth{n}_rx_clk")
-        m.d.comb += [rx_clk.eq(bufs["rx_clk"].i), ClockSignal(dom).eq(rx_clk)]
-        platform.add_clock_constraint(rx_clk, 25e6)       # MII at 100 Mb/s
-        m.d.comb += [bufs["rst"].o.eq(0), bufs["mdc"].o.eq(0), bufs["mdio"].oe.eq(0),
-                     bufs["tx_en"].o.eq(0)]
-        # The PHY's 25 MHz reference (Arty: from the FPGA), the system clock divided by 4.
-        m.submodules[f"eth{n}_ref"] = ref = io.Buffer("o", platform.request("eth_clk25", 0, dir="-"))
+        for name, direction in (("rx_clk", "i"), ("rx_dv", "i"), ("rx_er", "i"),
+                                ("rx_data", "i"), ("tx_clk", "i"), ("tx_en", "o"),
+                                ("tx_data", "o")):
+            m.submodules[f"eth0_{name}"] = bufs[name] = io.Buffer(direction, getattr(pins, name))
+        clocks = {}
+        for name in ("rx_clk", "tx_clk"):
+            clocks[name] = clk = Signal(name=f"eth0_{name}")
+            m.d.comb += clk.eq(bufs[name].i)
+            platform.add_clock_constraint(clk, 25e6)      # MII at 100 Mb/s
+        m.d.comb += [
+            soc.mii_rx_clk.eq(clocks["rx_clk"]), soc.mii_rxd.eq(bufs["rx_data"].i),
+            soc.mii_rx_dv.eq(bufs["rx_dv"].i), soc.mii_rx_er.eq(bufs["rx_er"].i),
+            soc.mii_tx_clk.eq(clocks["tx_clk"]), bufs["tx_data"].o.eq(soc.mii_txd),
+            bufs["tx_en"].o.eq(soc.mii_tx_en),      # (no TX_ER pin on the Arty)
+        ]
+        self._mdio(m, pins, soc)
+        # The PHY's 25 MHz reference (Arty: from the FPGA), the 100 MHz system clock / 4.
+        m.submodules.eth0_ref = ref = io.Buffer("o", platform.request("eth_clk25", 0, dir="-"))
         div = Signal(2)
         m.d.sync += div.eq(div + 1)
         m.d.comb += ref.o.eq(div[1])
-        return _stretch(m, bufs["rx_dv"].i, domain=dom)
+        rx_dv = Signal()
+        m.d.comb += rx_dv.eq(bufs["rx_dv"].i)
+        return rx_dv

@@ -308,3 +308,18 @@ def test_init_contents_readable():
     sim.add_testbench(tb)
     sim.run()
     assert got == [(0x03020100, 0), (0x07060504, 0), (0x0F0E0D0C, 0), (0, 0)]
+
+
+@pytest.mark.parametrize("name,make", [
+    ("axi4_ram", lambda: AXI4RAM(size_bytes=4096, bank_words=256, host_port=True)),
+    ("uart_axil", lambda: __import__("atsoc.hdl.bus.uart_axil", fromlist=["x"])
+     .UARTAXILiteBridge(divisor=16, data_width=64)),
+])
+def test_verilator_lint_clean(tmp_path, name, make):
+    """The generated Verilog of the RAM (with host port) and of the UART bridge lints clean."""
+    from atsoc.hdl.toplevel import convert
+    from atsoc.sim.runner import lint
+    path = tmp_path / f"{name}.v"
+    path.write_text(convert(make(), name))
+    ok, output = lint([path], name)
+    assert ok, output

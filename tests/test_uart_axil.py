@@ -312,3 +312,64 @@ def test_divisor_and_parameter_errors():
         UARTAXILiteBridge(divisor=2)
     with pytest.raises(ValueError):
         UARTAXILiteBridge(divisor=8, data_width=16)
+
+
+class FakePort:
+    """The bridge protocol answered by a Python model (64-bit bus, memory of bytes, SLVERR at
+    0xBAD0..), to test the host side (SerialMmio) byte for byte."""
+
+    def __init__(self):
+        self.mem, self.out, self.requests = {}, b"", []
+
+    def write(self, data):
+        self.requests.append(bytes(data))
+        cmd = data[0]
+        if cmd == 0x00:
+            self.out += bytes([0xA5, 8])
+            return
+        addr = int.from_bytes(data[1:5], "little")
+        err = 0xBAD0 <= addr < 0xBAE0
+        status = bytes([0xA2 if err else 0xA0])
+        if cmd in (0x01, 0x03):
+            n = 4 if cmd == 0x01 else 8
+            base = addr & ~(n - 1)
+            self.out += status + bytes(self.mem.get(base + i, 0) for i in range(n))
+        else:
+            n = 4 if cmd == 0x02 else 8
+            strobe, value = data[5], data[6:6 + n]
+            if not err:
+                for i in range(n):
+                    if (strobe >> i) & 1:
+                        self.mem[(addr & ~(n - 1)) + i] = value[i]
+            self.out += status
+
+    def read(self, n):
+        data, self.out = self.out[:n], self.out[n:]
+        return data
+
+
+def test_serial_mmio_accesses_and_errors():
+    import asyncio
+    from atsoc.boards.host import SerialMmio
+    from atsoc.sim.driver.mmio import BusError
+    port = FakePort()
+    mmio = SerialMmio(port)
+    assert mmio.bus_bytes == 8
+
+    async def run():
+        await mmio.write(0x100, 0x11223344)
+        await mmio.write(0x105, 0xAB, 8)                  # one byte lane
+        await mmio.write(0x106, 0xCDEF, 16)
+        assert await mmio.read(0x100) == 0x11223344
+        assert await mmio.read(0x104) == 0xCDEFAB00
+        assert await mmio.read(0x106, 16) == 0xCDEF
+        assert await mmio.read(0x105, 8) == 0xAB
+        await mmio.write(0x108, 0x0102030405060708, 64)
+        assert await mmio.read(0x108, 64) == 0x0102030405060708
+        with pytest.raises(BusError):
+            await mmio.read(0xBAD4)
+        with pytest.raises(BusError):
+            await mmio.write(0xBAD0, 1)
+    asyncio.run(run())
+    # the byte write went out as WR32 at the aligned address with strobe 0b0010
+    assert port.requests[2] == bytes([0x02, 0x04, 0x01, 0, 0, 0x02, 0x00, 0xAB, 0, 0])

@@ -81,6 +81,10 @@ class DMAModel:
     rx_queue : list of (bytes, int)
         Frames (and their status-stream length) offered on s_axis_s2mm, not yet consumed.
     faults : list of Fault
+    tokens : list of int
+        Completion tokens (descriptor address | 1) of the descriptors completed without error,
+        in the model's completion order (the RTL interleaves the two channels by timing:
+        compare per channel). Scatter-gather only; a soft reset does not clear it.
     """
 
     def __init__(self, mem, data_width: int = 32, addr_width: int = 32, scatter_gather: bool = True):
@@ -92,6 +96,7 @@ class DMAModel:
         self.faults: list[Fault] = []
         self.tx_frames: list[bytes] = []
         self.rx_queue: list[tuple[bytes, int]] = []
+        self.tokens: list[int] = []
         self._reset()
 
     def _reset(self):
@@ -338,10 +343,13 @@ class DMAModel:
                 status |= 1 << 31
             if eof:
                 app4 = flen
-        # write-back: STATUS, then APP4 on the last descriptor of an S2MM frame
-        wb = self._write_bytes(addr + 0x1C, status.to_bytes(4, "little"))
+        # write-back: APP4 on the last descriptor of an S2MM frame, then (once that is
+        # acknowledged without error) STATUS: STATUS is always the last write
+        wb = OKAY
         if app4 is not None:
-            wb = wb or self._write_bytes(addr + 0x30, app4.to_bytes(4, "little"))
+            wb = self._write_bytes(addr + 0x30, app4.to_bytes(4, "little"))
+        if not wb:
+            wb = self._write_bytes(addr + 0x1C, status.to_bytes(4, "little"))
         if wb:
             self._error(c, "sg_slv" if wb == SLVERR else "sg_dec")
             return False
@@ -349,6 +357,7 @@ class DMAModel:
             self._error(c, err)
             return False
         c.completed += 1
+        self.tokens.append(addr | 1)
         if name == "s2mm":
             c.in_frame = not eof
         if eof:

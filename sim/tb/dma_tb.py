@@ -72,8 +72,14 @@ class Bench:
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_mm2s"), dut.clk, dut.rst)
         self.src = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_s2mm"), dut.clk, dut.rst)
         self.sts = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_s2mm_sts"), dut.clk, dut.rst)
-        for s in (self.sink, self.src, self.sts):
-            s.log.setLevel(logging.WARNING)
+        # Completion tokens (when built): a sink that accepts them (the tests that stall it
+        # pause it); without one the DMA holds its completions once the FIFO is full.
+        self.tok = None
+        if self.cfg.completion_tokens:
+            self.tok = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_token"), dut.clk, dut.rst)
+        for s in (self.sink, self.src, self.sts, self.tok):
+            if s is not None:
+                s.log.setLevel(logging.WARNING)
         if sink_pause:
             seq = [self.rng.random() < sink_pause for _ in range(991)]
             self.sink.set_pause_generator(itertools.cycle(seq))
@@ -84,6 +90,7 @@ class Bench:
         self.alloc = D.Allocator(self.hi + 0x1000, RAM_SIZE - 0x1000)
         self.cycle = 0
         self.b_cycles = {}            # address of a write burst -> cycle of its B
+        self.aw_cycles = {}           # address of a write burst -> cycle of its AW
         self.max_outstanding = 0
         self.ar_lens = []
         self.ar_addrs = []
@@ -107,6 +114,7 @@ class Bench:
             self.cycle += 1
             if int(dut.m_axi_awvalid.value) and int(dut.m_axi_awready.value):
                 aw_q.append(int(dut.m_axi_awaddr.value))
+                self.aw_cycles[aw_q[-1]] = self.cycle
             if int(dut.m_axi_bvalid.value) and int(dut.m_axi_bready.value):
                 self.b_cycles[aw_q.pop(0)] = self.cycle
             if int(dut.m_axi_arvalid.value) and int(dut.m_axi_arready.value):
@@ -352,7 +360,7 @@ async def s2mm_frames(dut):
         if ring.get(frames[-1][1] + frames[-1][2] - 1, D.STATUS) & D.STS_CMPLT:
             break
         await ClockCycles(dut.clk, 20)
-    await ClockCycles(dut.clk, 100)                    # APP4 follows STATUS in the same burst
+    await ClockCycles(dut.clk, 20)
     for data, first, nd in frames:
         got = bytearray()
         for k in range(nd):
@@ -899,8 +907,7 @@ async def keyhole(dut):
 async def completion_tokens(dut):
     """Completion tokens: one 64-bit word per completed descriptor, its address | 1."""
     b = await bench(dut)
-    tok = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_token"), dut.clk, dut.rst)
-    tok.log.setLevel(logging.WARNING)
+    tok = b.tok
     ring, rxr = b.ring(4), b.ring(2)
     for i in range(3):
         b.set_desc(ring, i, b.buf(b.rand_bytes(10)), 10)
@@ -917,6 +924,153 @@ async def completion_tokens(dut):
         f = await tok.recv()
         got.add(int.from_bytes(bytes(f.tdata), "little"))
     check(got == {ring.addr(i) | 1 for i in range(3)} | {rxr.addr(0) | 1}, f"tokens {sorted(map(hex, got))}")
+
+
+@cocotb.test()
+async def token_backpressure(dut):
+    """Completion tokens under back-pressure (the ATSINTC enqueue stream stalls while a process
+    queue is full): the token sink stops accepting for a long time while both channels complete
+    far more descriptors than the 16-entry FIFO holds. The channels must hold their completions
+    (no IOC, CURDESC not past the held descriptor), then, once the sink resumes, every token
+    arrives exactly once, per channel in descriptor order, equal to the model's tokens."""
+    b = await bench(dut)
+    check(b.cfg.completion_tokens, "token_backpressure needs a completion_tokens build")
+    tok = b.tok
+    tok.pause = True
+    mm = _ModelMem(RAM_SIZE)
+    model = DMAModel(mm, b.cfg.data_width, b.cfg.addr_width)
+
+    class Both:
+        def read(self, a, n):
+            return b.ram.read(a, n)
+
+        def write(self, a, d):
+            b.ram.write(a, d)
+            mm.write(a, d)
+
+    both = Both()
+    alloc = D.Allocator(b.hi + 0x10000, RAM_SIZE - 0x10000)
+    ntx, nrx, rounds = 12, 12, 3                     # 24 descriptors a round, 16 token slots
+    tx, rx = D.Ring(both, alloc, ntx), D.Ring(both, alloc, nrx)
+    for i in range(ntx):
+        a = alloc.alloc(256, 64)
+        both.write(a, b.rand_bytes(60))
+        tx.set(i, D.BUFFER, a); tx.set(i, D.CONTROL, 60 | D.CTRL_TXSOF | D.CTRL_TXEOF)
+    for i in range(nrx):
+        rx.set(i, D.BUFFER, alloc.alloc(256, 64)); rx.set(i, D.CONTROL, 256)
+
+    async def wr(off, v):
+        for o, x in b.reg_writes(off, v):
+            await b.mmio.write(o, x)
+            model.write(o, x)
+
+    cr = R.MM2S_DMACR_RS_MASK | R.MM2S_DMACR_IOC_IRQEN_MASK | (1 << 16)
+    for off, ring in ((0, tx), (S2, rx)):
+        await wr(off + R.MM2S_CURDESC, ring.addr(0))
+        await wr(off + R.MM2S_DMACR, cr)
+    sent = 0
+    for r in range(rounds):
+        for ring, n in ((tx, ntx), (rx, nrx)):
+            for i in range(n):
+                ring.set(i, D.STATUS, 0)
+        await wr(R.MM2S_TAILDESC, tx.addr(ntx - 1))
+        await wr(S2 + R.MM2S_TAILDESC, rx.addr(nrx - 1))
+        for _ in range(nrx):
+            d = b.rand_bytes(b.rng.randint(1, 200))
+            await b.send_rx(d)
+            model.offer(d)
+            sent += 1
+        if r == 0:
+            # stalled: 16 tokens in the FIFO, the next completion held (its B not taken)
+            await ClockCycles(dut.clk, 3000)
+            check(int(dut.m_axis_token_tvalid.value) == 1, "tokens waiting")
+            srs = [await b.rd(R.MM2S_DMASR), await b.rd(S2 + R.MM2S_DMASR)]
+            check(not any(sr & 2 for sr in srs), f"a channel idle while its completion is held ({srs})")
+            curs = [await b.curdesc(0), await b.curdesc(S2)]
+            done = sum(1 for ring, n in ((tx, ntx), (rx, nrx)) for i in range(n)
+                       if ring.get(i, D.STATUS) & D.STS_CMPLT)
+            check(done <= 16 + 2, f"{done} descriptors written back with 16 token slots")
+            await ClockCycles(dut.clk, 3000)
+            check(curs == [await b.curdesc(0), await b.curdesc(S2)], "a held channel moved on")
+            tok.pause = False
+        else:
+            # short random stalls from now on
+            tok.set_pause_generator(itertools.cycle([b.rng.random() < 0.6 for _ in range(211)]))
+        await b.wait_idle(0)
+        for _ in range(2000):
+            if all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(nrx)):
+                break
+            await ClockCycles(dut.clk, 20)
+        await b.wait_idle(S2)
+    await ClockCycles(dut.clk, 500)
+    got = []
+    while not tok.empty():
+        got.append(int.from_bytes(bytes(tok.recv_nowait().tdata), "little"))
+    txa = {tx.addr(i) | 1 for i in range(ntx)}
+    for name, mine in (("mm2s", lambda t: t in txa), ("s2mm", lambda t: t not in txa)):
+        g, e = [t for t in got if mine(t)], [t for t in model.tokens if mine(t)]
+        check(g == e, f"{name} tokens: {len(g)} received, model {len(e)}; first difference at "
+              f"{next((k for k, (x, y) in enumerate(zip(g, e)) if x != y), min(len(g), len(e)))}")
+    check(len(got) == ntx * rounds + nrx * rounds, f"{len(got)} tokens for {(ntx + nrx) * rounds} descriptors")
+    check(sent == nrx * rounds and not model.rx_queue, "every frame received")
+    dut._log.info("%d tokens after a 6000-cycle stall, none lost", len(got))
+
+
+@cocotb.test()
+async def writeback_order(dut):
+    """Descriptor write-back order: on the last descriptor of an S2MM frame APP4 is written
+    (and acknowledged) before STATUS, so a driver polling Cmplt never reads a stale APP4; a
+    poller reading memory every cycle never sees Cmplt with the old APP4; B of STATUS before
+    the interrupt."""
+    b = await bench(dut)
+    b.ram.write_log = []
+    n, size = 8, 128
+    ring = b.ring(n)
+    bufs = [b.buf(size) for _ in range(n)]
+    for i in range(n):
+        b.set_desc(ring, i, bufs[i], size, sof=False, eof=False)
+        ring.set(i, D.APP4, 0xDEAD0000)
+    stale = []
+
+    async def poll():
+        while True:
+            await RisingEdge(dut.clk)
+            for i in range(n):
+                if ring.get(i, D.STATUS) & D.STS_RXEOF and ring.get(i, D.APP4) == 0xDEAD0000:
+                    stale.append(i)
+    poller = cocotb.start_soon(poll())
+    await b.start_channel(S2, ring.addr(0), R.MM2S_DMACR_RS_MASK | R.MM2S_DMACR_IOC_IRQEN_MASK | (1 << 16))
+    await b.wr(S2 + R.MM2S_TAILDESC, ring.addr(n - 1))
+    lens = [60, 200, 128, 1, 300]                       # 1, 2, 1, 1, 3 descriptors
+    for ln in lens:
+        await b.send_rx(b.rand_bytes(ln))
+    await b.mmio.wait_irq(1)
+    for _ in range(3000):
+        if ring.get(n - 1, D.STATUS) & D.STS_CMPLT:
+            break
+        await ClockCycles(dut.clk, 10)
+    await ClockCycles(dut.clk, 50)
+    poller.cancel()
+    check(not stale, f"Cmplt visible with a stale APP4 at descriptors {stale}")
+    log = [a for a, _ in b.ram.write_log]
+    eofs = [i for i in range(n) if ring.get(i, D.STATUS) & D.STS_RXEOF]
+    check(len(eofs) == len(lens), f"{len(eofs)} frame ends for {len(lens)} frames")
+    for i in range(n):
+        st_addr, app_addr = ring.addr(i) + D.STATUS, ring.addr(i) + D.APP4
+        check(log.count(st_addr) == 1, f"descriptor {i}: STATUS written {log.count(st_addr)} times")
+        if i in eofs:
+            check(log.count(app_addr) == 1 and log.index(app_addr) < log.index(st_addr),
+                  f"descriptor {i}: APP4 not written before STATUS")
+            aw = ring.addr(i) + (D.STATUS & ~(b.bw - 1))
+            app_aw = ring.addr(i) + (D.APP4 & ~(b.bw - 1))
+            check(b.b_cycles[app_aw] <= b.aw_cycles[aw],
+                  f"descriptor {i}: STATUS issued (cycle {b.aw_cycles[aw]}) before the B of APP4 "
+                  f"({b.b_cycles[app_aw]})")
+            check(ring.get(i, D.APP4) & 0xFFFF in lens, f"descriptor {i}: APP4 {ring.get(i, D.APP4):#x}")
+        else:
+            check(app_addr not in log, f"descriptor {i}: APP4 written although not a frame end")
+        for o in range(0x20, 0x30, 4):
+            check(ring.addr(i) + o not in log, f"descriptor {i}: APP word +{o:#x} written")
 
 
 # ================================================================================================
