@@ -9,7 +9,7 @@ What it joins (each block model is used as it is; the glue here is thin):
   settled after every device change; DMA completion tokens enter its hardware enqueue stream;
 * :class:`~atsoc.sim.model.dma.DMAModel` (transaction level), extended by :class:`SocDMA` with
   two things the SoC needs and the block model leaves out: the completion-token stream (docs/dma.md,
-  "Completion tokens": a 16-word FIFO, a token dropped when full) and the IRQDelay timer (the
+  "Completion tokens": a 16-word FIFO; the RTL holds the channel when it is full, the model counts that case) and the IRQDelay timer (the
   RTL's coalescer, ``hdl/dma/coalesce.py``: 125-cycle units from a packet's end, Dly_Irq and a
   threshold reload at expiry);
 * :class:`~atsoc.sim.model.eth.EthMACModel` (frame classification and counters) behind
@@ -105,10 +105,13 @@ class SocDMA(DMAModel):
 
     Attributes
     ----------
-    tokens : deque of int
-        The token FIFO (completed descriptor address | 1), oldest first.
+    token_fifo : deque of int
+        The token FIFO (completed descriptor address | 1), oldest first. (The base model's
+        ``tokens`` is its log of every completion, kept apart.)
     token_drops : int
-        Tokens lost because the FIFO was full.
+        Completions that found the FIFO full. The RTL holds the channel until there is room
+        (docs/dma.md, "Completion tokens"); this model does not model that stall and counts it
+        instead, so a run that expects exact timing must see 0.
     deadline : dict of str to int or None
         Cycle at which each channel's delay timer expires.
     """
@@ -116,14 +119,14 @@ class SocDMA(DMAModel):
     def __init__(self, mem, clock: Callable[[], int], *, completion_tokens: bool = True):
         self.clock = clock
         self.completion_tokens = completion_tokens
-        self.tokens: deque[int] = deque()
+        self.token_fifo: deque[int] = deque()
         self.token_drops = 0
         super().__init__(mem)
 
     def _reset(self):
         super()._reset()
         self.deadline = {"mm2s": None, "s2mm": None}
-        self.tokens = deque()                     # the soft reset empties the token FIFO too
+        self.token_fifo = deque()                 # the soft reset empties the token FIFO too
 
     def _step(self, name) -> bool:
         c = self.ch[name]
@@ -132,8 +135,8 @@ class SocDMA(DMAModel):
         if c.completed != completed:              # a descriptor completed without error
             addr = c.curdesc
             if self.completion_tokens:
-                if len(self.tokens) < TOKEN_FIFO_DEPTH:
-                    self.tokens.append(addr | 1)
+                if len(self.token_fifo) < TOKEN_FIFO_DEPTH:
+                    self.token_fifo.append(addr | 1)
                 else:
                     self.token_drops += 1
             if name == "s2mm":
@@ -459,7 +462,7 @@ class SocModel:
 
     def settle_atsintc(self) -> None:
         self.atsintc.settle()
-        tokens = self.dma.tokens
+        tokens = self.dma.token_fifo
         while tokens:
             outcome = self.atsintc.stream_push(M.TOKEN_PROCESS, M.TOKEN_PRIORITY, tokens[0])
             if outcome == WAIT:
