@@ -18,7 +18,7 @@ the FIFO whenever ``r_rdy``. Read and write ports are in different clock domains
 RAM needs no read/write collision logic.
 """
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.memory import Memory
@@ -32,13 +32,6 @@ def _gray(v):
     return v ^ v[1:]
 
 
-def _binary(g):
-    bits = [g[-1]]
-    for i in reversed(range(len(g) - 1)):
-        bits.insert(0, bits[0] ^ g[i])
-    return Cat(*bits)
-
-
 class AsyncFrameFIFO(wiring.Component):
     """Dual-clock FIFO whose write side commits or rolls back.
 
@@ -50,6 +43,8 @@ class AsyncFrameFIFO(wiring.Component):
         Entries, a power of two.
     w_domain, r_domain : str
         Write and read clock domains.
+    rollback : bool
+        Implement ``rollback`` (it needs the committed position in binary as well).
 
     Attributes
     ----------
@@ -60,7 +55,8 @@ class AsyncFrameFIFO(wiring.Component):
     commit : In(1)
         Publish every entry written so far, including a write in this cycle.
     rollback : In(1)
-        Forget the entries written since the last commit (not with ``commit``).
+        Forget the entries written since the last commit (not with ``commit``; ignored without
+        the ``rollback`` parameter).
     w_drained : Out(1)
         Write side: every published entry has been read (as far as the write side knows): a full
         FIFO then holds only uncommitted entries.
@@ -68,11 +64,12 @@ class AsyncFrameFIFO(wiring.Component):
         Read side: ``r_data`` is the oldest published entry while ``r_rdy``; ``r_en`` pops it.
     """
 
-    def __init__(self, width: int, depth: int, *, w_domain: str, r_domain: str):
+    def __init__(self, width: int, depth: int, *, w_domain: str, r_domain: str, rollback: bool = True):
         if depth < 2 or depth & (depth - 1):
             raise ValueError(f"depth must be a power of two of at least 2, not {depth}")
         self._width, self._depth = width, depth
         self._w, self._r = w_domain, r_domain
+        self._rollback = rollback
         super().__init__({
             "w_data": In(width), "w_en": In(1), "w_rdy": Out(1),
             "commit": In(1), "rollback": In(1), "w_drained": Out(1),
@@ -95,22 +92,41 @@ class AsyncFrameFIFO(wiring.Component):
         r_gray = Signal(pbits)              # read side: gray(r_bin)
         r_gray_w = Signal(pbits)            # the read position, gray, synchronised
         m.submodules.r_sync = FFSynchronizer(r_gray, r_gray_w, o_domain=self._w)
-        r_bin_w = _binary(r_gray_w)
-        full = (w_bin[:abits] == r_bin_w[:abits]) & (w_bin[abits] != r_bin_w[abits])
+        # "Full" is registered: computed in gray code from the position after this cycle's
+        # write (no binary decode of the synchronised pointer, whose XOR chain would otherwise
+        # precede the writer's logic), with the read pointer as synchronised one cycle before
+        # (as if the synchroniser had one more stage) and without the space that a rollback in
+        # this cycle frees: it can only be late to clear, never late to set.
+        full = Signal()
         write = self.w_en & ~full
         w_next = Signal(pbits)
+        top2 = 0b11 << (pbits - 2)
+        # The write enable comes late in the cycle (the receive engine's verdict): it only
+        # selects between results computed from registers (no carry chain or compare after it).
+        w_inc = Signal(pbits)
+        m.d.comb += w_inc.eq(w_bin + 1)
+        full_after = Signal()
+        full_inc = Signal()
+        m.d.comb += [full_after.eq(_gray(w_bin) == (r_gray_w ^ top2)),
+                     full_inc.eq(_gray(w_inc) == (r_gray_w ^ top2))]
+        wd += full.eq(Mux(write, full_inc, full_after))
         m.d.comb += [
             self.w_rdy.eq(~full),
             self.w_drained.eq(r_gray_w == w_pub),
-            w_next.eq(w_bin + write),
+            w_next.eq(Mux(write, w_inc, w_bin)),
             wp.addr.eq(w_bin[:abits]), wp.data.eq(self.w_data), wp.en.eq(write),
         ]
-        with m.If(self.rollback):
-            wd += w_bin.eq(w_com)
-        with m.Else():
-            wd += w_bin.eq(w_next)
         with m.If(self.commit):
-            wd += [w_com.eq(w_next), w_pub.eq(_gray(w_next))]
+            wd += w_pub.eq(_gray(w_next))
+        if self._rollback:
+            with m.If(self.rollback):
+                wd += w_bin.eq(w_com)
+            with m.Else():
+                wd += w_bin.eq(w_next)
+            with m.If(self.commit):
+                wd += w_com.eq(w_next)
+        else:
+            wd += w_bin.eq(w_next)
 
         # -- read side -----------------------------------------------------------------------
         w_pub_r = Signal(pbits)

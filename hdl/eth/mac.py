@@ -157,7 +157,7 @@ class EthMAC(wiring.Component):
 
         # -- transmit: store-and-forward FIFO (frame_fifo.py), engine ------------------------
         m.submodules.tx_fifo = tx_fifo = AsyncFrameFIFO(
-            9, cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx")
+            9, cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx", rollback=False)
         if cfg.data_width == 8:
             # One byte per beat (TKEEP ignored): straight into the FIFO.
             tx_bytes = stream.Signature(TxBeat).flip().create()
@@ -239,26 +239,26 @@ class EthMAC(wiring.Component):
             rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(Cat(rx.w_data, rx.w_last)),
             rx.w_full.eq(~rxbuf.w_rdy), rxbuf.commit.eq(rx.commit), rxbuf.rollback.eq(rx.rollback),
         ]
-        # Frame lengths for the status stream, counted as the bytes leave (system clock). One
-        # status beat waits at a time: a frame's last byte waits until the previous frame's
-        # status has been taken (the DMA takes it right after the frame's data).
+        # Frame lengths for the status stream, counted as the bytes leave (system clock). After
+        # a frame's last byte the count is the status beat's length, and the bytes of the next
+        # frame wait until the status has been taken (the DMA takes it right after the frame's
+        # data). The stall depends on no byte in the memory's read data (timing).
         rx_head = TxBeat(rxbuf.r_data)
         rx_frame_len = Signal(cfg.length_bits)
         rx_status_full = Signal()
-        rx_status_len = Signal(cfg.length_bits)
         rx_bytes = stream.Signature(TxBeat).create()
         m.d.comb += [
-            rx_bytes.valid.eq(rxbuf.r_rdy & ~(rx_head.last & rx_status_full)),
+            rx_bytes.valid.eq(rxbuf.r_rdy & ~rx_status_full),
             rx_bytes.payload.eq(rx_head),
             rxbuf.r_en.eq(rx_bytes.valid & rx_bytes.ready),
         ]
-        with m.If(rx_bytes.valid & rx_bytes.ready):
-            m.d.sync += rx_frame_len.eq(Mux(rx_head.last, 0, rx_frame_len + 1))
         axis_rx, axis_rxs = self.m_axis_rx, self.m_axis_rxs
-        with m.If(rx_bytes.valid & rx_bytes.ready & rx_head.last):
-            m.d.sync += [rx_status_full.eq(1), rx_status_len.eq(rx_frame_len + 1)]
-        with m.Elif(axis_rxs.tready):
-            m.d.sync += rx_status_full.eq(0)
+        with m.If(rx_bytes.valid & rx_bytes.ready):
+            m.d.sync += rx_frame_len.eq(rx_frame_len + 1)
+            with m.If(rx_head.last):
+                m.d.sync += rx_status_full.eq(1)
+        with m.If(axis_rxs.tvalid & axis_rxs.tready):
+            m.d.sync += [rx_status_full.eq(0), rx_frame_len.eq(0)]
         if cfg.data_width == 8:
             m.d.comb += [
                 axis_rx.tvalid.eq(rx_bytes.valid), axis_rx.tdata.eq(rx_head.data),
@@ -270,7 +270,7 @@ class EthMAC(wiring.Component):
             m.submodules.rx_width = rx_width = RxBytesToStream(cfg.data_width)
             wiring.connect(m, rx_bytes, rx_width.bytes)
             wiring.connect(m, rx_width.axis, wiring.flipped(axis_rx))
-        m.d.comb += [axis_rxs.tvalid.eq(rx_status_full), axis_rxs.tdata.eq(rx_status_len),
+        m.d.comb += [axis_rxs.tvalid.eq(rx_status_full), axis_rxs.tdata.eq(rx_frame_len),
                      axis_rxs.tlast.eq(1)]
         m.submodules.rx_events = rx_events = HandshakeCrossing(
             RxEvent.size, i_domain="eth_rx", o_domain="sync")

@@ -78,18 +78,21 @@ class TxEngine(wiring.Component):
         m.d.comb += crc_cur.eq(Mux(crc_en, crc32_next(crc, self.phy.data), crc))
         m.d.sync += [crc.eq(crc_cur), crc_en.eq(0)]
         count = Signal(14)               # bytes after the SFD so far
-        pre = Signal(range(PREAMBLE_BYTES + 1))
-        ifg = Signal(range(IFG_BYTES + 1), init=IFG_BYTES)
-        fcs_idx = Signal(2)
+        # One small counter serves the states that count: the idle byte times since the last
+        # frame (IDLE, DISCARD), the preamble bytes (PREAMBLE) and the FCS byte (FCS).
+        phase = Signal(range(IFG_BYTES + 1), init=IFG_BYTES)
+        pre = ifg = phase
+        fcs_idx = phase[:2]
         bcast = Signal()
         mcast = Signal()
         vlan = Signal()
         # Destination class and VLAN tag, also from the sent byte in ``phy.data`` one cycle
         # later; ``at_*`` is the position of that byte. ``*_cur`` include it.
-        at_first = Signal()
-        at_addr = Signal()
-        at_12 = Signal()
-        at_13 = Signal()
+        # (``count`` already includes that byte: it is byte count - 1.)
+        at_first = count == 1
+        at_addr = count <= 6
+        at_12 = count == 13
+        at_13 = count == 14
         sent = self.phy.data
         sent_ff = sent == 0xFF
         bcast_cur = Signal()
@@ -108,10 +111,7 @@ class TxEngine(wiring.Component):
 
         def frame_byte(byte):
             """Account one frame byte (data or padding, ``byte``, emitted in the same cycle)."""
-            m.d.sync += [crc_en.eq(1),
-                         count.eq(count + (count != (1 << 14) - 1)),
-                         at_first.eq(count == 0), at_addr.eq(count < 6),
-                         at_12.eq(count == 12), at_13.eq(count == 13)]
+            m.d.sync += [crc_en.eq(1), count.eq(count + (count != (1 << 14) - 1))]
 
         def report(underrun):
             m.d.sync += [
@@ -154,7 +154,7 @@ class TxEngine(wiring.Component):
                             with m.If(count + 1 < MIN_PAYLOAD):
                                 m.next = "PAD"
                             with m.Else():
-                                m.d.sync += fcs_idx.eq(0)
+                                m.d.sync += phase.eq(0)
                                 m.next = "FCS"
                     with m.Else():
                         # Underrun (dma_eth.md: ends the frame with tx_er, counted): the byte
@@ -168,12 +168,12 @@ class TxEngine(wiring.Component):
                     emit(0x00)
                     frame_byte(Const(0, 8))
                     with m.If(count + 1 == MIN_PAYLOAD):
-                        m.d.sync += fcs_idx.eq(0)
+                        m.d.sync += phase.eq(0)
                         m.next = "FCS"
             with m.State("FCS"):
                 with m.If(ce):
                     emit((~crc_cur).word_select(fcs_idx, 8))
-                    m.d.sync += fcs_idx.eq(fcs_idx + 1)
+                    m.d.sync += phase.eq(phase + 1)
                     with m.If(fcs_idx == 3):
                         report(underrun=0)
                         m.d.sync += ifg.eq(0)
