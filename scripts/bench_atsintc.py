@@ -29,7 +29,7 @@ def bench_atsintc(out_dir: Path, *, synth: bool = True) -> dict:
     if synth:
         result["ecp5"] = synthesize_configs(out_dir, "atsintc", {
             name: ATSINTC(ATSINTCConfig(**kwargs)) for name, kwargs in SYNTH_CONFIGS.items()},
-            timeout_s=900)
+            timeout_s=2700)
     return result
 
 

@@ -15,7 +15,8 @@ build --board NAME [--verilog-only] [-o DIR]
     A board bitstream with the open ECP5 flow (utilisation and Fmax per clock; exit 1 when a
     clock misses timing), or Verilog and constraints for vendor tools (atsoc.boards.build).
 demo [-o DIR]
-    The main job on the default configuration: generate, simulate with a waveform, print outputs.
+    The main job on the default configuration: generate the SoC, run the network demo (driver,
+    executor, echo application, scapy peer) in both configurations with waveforms, print outputs.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def cmd_regs(args) -> int:
 
 def cmd_sim(args) -> int:
     from . import scenarios
-    return scenarios.run(args.scenario, Path(args.output), waves=args.waves, seed=args.seed)
+    return scenarios.run(args.scenario, Path(args.output), waves=args.waves, seed=args.seed,
+                         config=args.config)
 
 
 def cmd_bench(args) -> int:
@@ -132,13 +134,17 @@ def cmd_build(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    """The README's main job: generate the SoC (``atsoc generate soc``), then run the end-to-end
+    demo on it in both configurations with waveforms (``atsoc sim demo --waves``)."""
     from . import scenarios
     out = Path(args.output)
-    outputs = generate("plic", blocks_mod.get_block("plic").config_cls(), out)
-    print("Generated the PLIC (default configuration):")
+    block = blocks_mod.get_block("soc")
+    outputs = generate("soc", block.config_cls(), out / "soc")
+    print("Generated the SoC (default SocConfig; atsoc generate soc):")
     for kind, path in outputs.items():
-        print(f"  {kind:10s} {path}")
-    return scenarios.run("plic-demo", out, waves=True, seed=args.seed)
+        print(f"  {kind:14s} {path}")
+    print()
+    return scenarios.run("demo", out, waves=True, seed=args.seed, config="both")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("-o", "--output", default="out/sim", metavar="DIR")
     sim.add_argument("--waves", action="store_true", help="write a waveform and a GTKWave save file")
     sim.add_argument("--seed", type=int, default=None, help="random seed (printed when not given)")
+    sim.add_argument("--config", choices=["plic", "atsintc", "both"], default=None,
+                     help="SoC configuration of the 'demo' scenario (default: both)")
     sim.set_defaults(func=cmd_sim)
 
     bench = sub.add_parser("bench", help="run benchmarks; JSON and docs/benchmarks.md")

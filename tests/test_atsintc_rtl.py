@@ -23,7 +23,7 @@ TESTCASES = [
     "priority_and_fifo_order", "processes_isolated", "capacity_exhaustion", "refused_enqueues",
     "reserved_addresses", "info_register", "interrupt_before_registration",
     "level_line_one_wake_per_registration", "blocked_queue_full", "ipc_with_and_without_handler",
-    "notification", "enqueue_stream", "simultaneous_events", "driver_sequences",
+    "reset_forgets_everything", "notification", "enqueue_stream", "simultaneous_events", "driver_sequences",
     "executor_on_atsintc", "random_differential",
 ]
 

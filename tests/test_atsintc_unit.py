@@ -40,6 +40,7 @@ def test_priority_queues_random():
                 late = rng.random() < 0.3
                 ctx.set(dut.op, QueueOp.PUSH)
                 ctx.set(dut.pid, p)
+                ctx.set(dut.pid_onehot, 1 << p)
                 ctx.set(dut.level, level)
                 ctx.set(dut.late, late)
                 ctx.set(dut.word, 0 if late else word)
@@ -51,6 +52,7 @@ def test_priority_queues_random():
             else:
                 ctx.set(dut.op, QueueOp.POP)
                 ctx.set(dut.pid, p)
+                ctx.set(dut.pid_onehot, 1 << p)
                 await ctx.tick()
                 ctx.set(dut.op, QueueOp.NONE)
                 assert ctx.get(dut.busy)
@@ -79,8 +81,10 @@ def test_blocked_queues_random():
                 pending = None
             for k in range(Q):
                 assert ctx.get(dut.counts.word_select(k, 3)) == len(model[k])
+                assert ctx.get(dut.nonempty) >> k & 1 == bool(model[k])
                 if model[k]:
                     assert ctx.get(dut.head_tags.word_select(k, 2)) == model[k][0][1]
+                    assert ctx.get(dut.head_tags_onehot.word_select(k, 4)) == 1 << model[k][0][1]
             if rng.random() < 0.5 and len(model[q]) < D:
                 word, tag = rng.getrandbits(64), rng.randrange(4)
                 ctx.set(dut.op, BlockedOp.APPEND)
@@ -105,19 +109,20 @@ def test_blocked_queues_random():
 
 def test_channel_queues_random():
     """Channel state (pending sends, blocked handlers) read, decided and written back in one
-    cycle, against Python deques; cleared after reset (``ready`` waits for it)."""
+    cycle, against Python deques. The state memory starts full of garbage (as after a reset that
+    follows use: reset clears only the valid bits), and every channel must still read empty."""
     Q, D, LIMIT = 8, 2, 3
     rng = random.Random(_seed())
     dut = ChannelQueues(channels=Q, depth=D, pending_limit=LIMIT)
+    width = dut.count_bits + dut.slot_bits + dut.pending_bits
+    dut.state_memory.init = [rng.getrandbits(width) | 1 for _ in range(Q)]
     queues = [deque() for _ in range(Q)]
     pending = [0] * Q
 
     async def tb(ctx):
-        cycles = 0
-        while not ctx.get(dut.ready):
-            await ctx.tick()
-            cycles += 1
-        assert cycles == Q
+        for q in range(Q):
+            ctx.set(dut.channel, q)
+            assert (ctx.get(dut.count), ctx.get(dut.pending)) == (0, 0), q
         taken = None
         for step in range(3000):
             if taken is not None:

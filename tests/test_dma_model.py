@@ -81,7 +81,39 @@ def test_config_checks():
         AXIDMAConfig(max_burst_beats=24)
     with pytest.raises(ValueError):
         AXIDMAConfig(s2mm_fifo_depth=16)
+    with pytest.raises(ValueError):
+        AXIDMAConfig(addr_width=65)
     from atsoc.scripts.blocks import parameter_docs
     docs = parameter_docs(AXIDMAConfig)
     assert set(docs) == {"data_width", "max_burst_beats", "max_reads_outstanding", "s2mm_fifo_depth",
-                         "status_stream", "completion_tokens", "scatter_gather", "base"}
+                         "status_stream", "completion_tokens", "scatter_gather", "addr_width", "base"}
+
+
+def test_simple_mode_model():
+    """Simple (direct register) mode: LENGTH starts a transfer, S2MM LENGTH reads back the bytes
+    received (a longer frame continues in the next transfer), a LENGTH of 0 starts nothing, and
+    a data error halts both channels until Reset."""
+    mem = Mem()
+    m = DMAModel(mem, scatter_gather=False)
+    assert m.read(0x04) == 0x00010001                       # Halted, SGIncld 0
+    mem.write(0x1000, bytes(range(100)))
+    m.write(0x00, 1 | 0x7000)
+    m.write(0x18, 0x1000)
+    m.write(0x28, 0)
+    assert m.tx_frames == [] and m.read(0x04) & 3 == 2
+    m.write(0x28, 100)
+    assert m.tx_frames == [bytes(range(100))] and m.read(0x04) & 0x1003 == 0x1002
+    m.write(0x30, 1)
+    m.write(0x48, 0x2000)
+    m.write(0x58, 64)
+    assert m.read(0x34) & 3 == 0                            # busy, waiting for a frame
+    m.offer(bytes(range(70)))
+    assert m.read(0x58) == 64 and mem.read(0x2000, 64) == bytes(range(64))
+    m.write(0x58, 64)
+    assert m.read(0x58) == 6 and mem.read(0x2000, 6) == bytes(range(64, 70))
+    m.faults.append(Fault(0x1000, 0x1004, DECERR, "r"))
+    m.write(0x28, 8)
+    assert m.read(0x04) & 0x4041 == 0x4041 and m.read(0x00) & 1 == 0 and m.read(0x30) & 1 == 0
+    assert m.read(0x34) & 1 and m.tx_frames[-1] == bytes(4) + bytes(range(4, 8))
+    m.write(0x00, 4)
+    assert m.read(0x04) == m.read(0x34) == 0x00010001

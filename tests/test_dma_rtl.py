@@ -3,7 +3,8 @@ Verilator, one pytest item per testcase and configuration.
 
 Two builds: the default (32-bit data, 16-beat bursts) runs every testcase; a wide one (64-bit
 data, 32-beat bursts, completion tokens) runs the data-path, error and driver testcases again; a simple-mode one
-(``scatter_gather=False``) runs the simple_* testcases.
+(``scatter_gather=False``) runs the simple_* testcases; a 64-bit-address one (``addr_width=64``,
+every ring and buffer above 4 GiB) runs the register, data-path, driver and random testcases.
 Random testcases print their seed (``ATSOC_SEED`` replays it).
 """
 
@@ -18,20 +19,23 @@ CONFIGS = {
     "default": AXIDMAConfig(),
     "wide": AXIDMAConfig(data_width=64, max_burst_beats=32, completion_tokens=True),
     "simple": AXIDMAConfig(scatter_gather=False, status_stream=False),
+    "addr64": AXIDMAConfig(addr_width=64),
 }
 
 ALL = [
     "registers", "mm2s_frames", "s2mm_frames", "tail_positions_and_wrap", "stale_cmplt", "prefetch_rules",
     "zero_length", "bus_errors", "coalescing", "arceos_sequence", "linux_xilinx_dma",
-    "linux_axienet", "soft_reset_busy", "axi_bursts", "keyhole", "random_vs_model",
+    "linux_axienet", "soft_reset_busy", "axi_bursts", "keyhole", "writeback_order", "random_vs_model",
 ]
 WIDE = ["mm2s_frames", "s2mm_frames", "prefetch_rules", "bus_errors", "linux_axienet", "axi_bursts",
-        "completion_tokens", "random_vs_model"]
+        "completion_tokens", "token_backpressure", "writeback_order", "random_vs_model"]
 
-SIMPLE = ["simple_mm2s", "simple_s2mm", "simple_errors"]
+SIMPLE = ["simple_mm2s", "simple_s2mm", "simple_errors", "simple_model_random", "simple_driver_xilinx"]
+ADDR64 = ["registers", "mm2s_frames", "s2mm_frames", "prefetch_rules", "bus_errors",
+          "arceos_sequence", "linux_xilinx_dma", "linux_axienet", "random_vs_model"]
 
 CASES = ([("default", t) for t in ALL] + [("wide", t) for t in WIDE]
-         + [("simple", t) for t in SIMPLE])
+         + [("simple", t) for t in SIMPLE] + [("addr64", t) for t in ADDR64])
 
 
 @pytest.mark.parametrize("name,testcase", CASES, ids=[f"{n}-{t}" for n, t in CASES])

@@ -82,8 +82,12 @@ class ATSINTC(wiring.Component):
 
         full = queues.full
         total = Array(queues.total[p * cb:(p + 1) * cb] for p in range(NP))
-        irq_cnt = Array(irqq.counts[n * irqq.count_bits:(n + 1) * irqq.count_bits] for n in range(NIRQ))
         irq_owner = Array(irqq.head_tags[n * pb:(n + 1) * pb] for n in range(NIRQ))
+        irq_owner_oh = [irqq.head_tags_onehot[n << pb:(n << pb) + NP] for n in range(NIRQ)]
+
+        def onehot(p):
+            """One-hot process select (``NP`` bits) of a process number."""
+            return Cat(*[p == k for k in range(NP)]) if NP > 1 else Const(1, 1)
 
         # -- state -----------------------------------------------------------------------------
         armed = Signal(NIRQ, init=(1 << NIRQ) - 1)       # gateway open
@@ -93,13 +97,13 @@ class ATSINTC(wiring.Component):
         notify_hart = Array(Signal(6, name=f"notify_hart_{p}") for p in range(NP))
         notify_pend = Array(Signal(name=f"notify_pending_{p}") for p in range(NP))
         stream_drops = Signal(32)
-        # Set after reset: the bus is held off while the IPC state is cleared, so hardware that
-        # waited meanwhile goes first (as after a bus operation).
-        last_was_bus = Signal(init=1)
+        last_was_bus = Signal()
         late_from_irq = Signal()     # a PUSH issued with ``late`` takes its word from the irq queues
 
-        def set_notify(p):
-            m.d.sync += notify_pend[p].eq(1)
+        def set_notify(p_onehot):
+            for k in range(NP):
+                with m.If(p_onehot[k]):
+                    m.d.sync += notify_pend[k].eq(1)
 
         # -- hardware requests ---------------------------------------------------------------------
         # Gateways: a line seen high while the gateway is open latches a request and closes the
@@ -118,8 +122,10 @@ class ATSINTC(wiring.Component):
         ]
         want = Signal(NIRQ)
         for n in range(NIRQ):
-            deliverable = (irq_cnt[n] == 0) | ~full.bit_select(irq_owner[n], 1)
-            m.d.comb += want[n].eq((irq_req[n] | rising[n]) & deliverable)
+            # The owner's "full" as an AND-OR on the owner's one-hot register (no decoder).
+            deliverable = ~irqq.nonempty[n] | ~(irq_owner_oh[n] & full).any()
+            # irq_req | rising, written without the ~irq_req term of ``rising``.
+            m.d.comb += want[n].eq((irq_req[n] | (lines[n] & armed[n])) & deliverable)
         # The lowest wanting line, one-hot (want & -want), its number (an OR encoder), whether it
         # has a handler and the handler's owner (AND-OR selections), without a priority chain.
         irq_first = Signal(NIRQ)
@@ -129,13 +135,17 @@ class ATSINTC(wiring.Component):
             m.d.comb += irq_line[b].eq(Cat(*[irq_first[n] for n in range(NIRQ) if (n >> b) & 1]).any()
                                        if NIRQ > (1 << b) else 0)
         irq_has = Signal(NIRQ)
-        m.d.comb += irq_has.eq(Cat(*[irq_cnt[n] != 0 for n in range(NIRQ)]))
+        m.d.comb += irq_has.eq(irqq.nonempty[:NIRQ])
         irq_take = (irq_first & irq_has).any()
         irq_take_owner = Signal(pb)
         for b in range(pb):
             m.d.comb += irq_take_owner[b].eq(
                 Cat(*[irq_owner[n][b] & irq_first[n] for n in range(NIRQ)]).any())
-        m.d.comb += irqq.take_queue.eq(irq_line)
+        irq_take_owner_oh = Signal(NP)
+        for k in range(NP):
+            m.d.comb += irq_take_owner_oh[k].eq(
+                Cat(*[irq_owner_oh[n][k] & irq_first[n] for n in range(NIRQ)]).any())
+        m.d.comb += [irqq.take_queue.eq(irq_line), irqq.take_select.eq(irq_first)]
 
         enq = self.s_axis_enq
         s_proc, s_level, s_word = enq.tdest, enq.tuser, enq.tdata
@@ -151,9 +161,8 @@ class ATSINTC(wiring.Component):
         # ``want``/``stream_req`` before acting, so a stale flag can only cost one idle cycle.
         hw_waiting = Signal()
         m.d.sync += hw_waiting.eq(hw_req)
-        # ``busy``: the queues execute the second cycle of an operation, or the IPC state is being
-        # cleared after reset (both registers).
-        busy = queues.busy | ~ipcq.ready
+        # ``busy``: the queues execute the second cycle of an operation (a register).
+        busy = queues.busy
         m.d.comb += port.stall.eq(busy | (hw_waiting & last_was_bus))
 
         # -- bus writes --------------------------------------------------------------------------
@@ -168,6 +177,7 @@ class ATSINTC(wiring.Component):
         send_q, send_k = wdata[0:16], wdata[16:24]
         send_bad = (send_q >= NP) | (send_k >= NCH)
         sq, sk = send_q[:pb], send_k[:5]
+        wp_oh, sq_oh = onehot(wp), onehot(sq)
         ipc_k = wdec.index.ipc_handler.channel
         # The IPC state memory is addressed by the send's target or by the registration's channel.
         m.d.comb += ipcq.channel.eq(Mux(wdec.hit.send, Cat(sk, sq), Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp)))
@@ -262,9 +272,9 @@ class ATSINTC(wiring.Component):
         # One operation is issued per cycle (stage A): its checks and the state kept beside them
         # (errors, gateways, IPC state, entries held per process) are decided and updated here;
         # the queues carry out the list manipulation in the next cycle (stage B).
-        def push(p, level, word, late=False):
-            m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.pid.eq(p), queues.level.eq(level),
-                         queues.word.eq(word), queues.late.eq(late)]
+        def push(p, p_onehot, level, word, late=False):
+            m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.pid.eq(p), queues.pid_onehot.eq(p_onehot),
+                         queues.level.eq(level), queues.word.eq(word), queues.late.eq(late)]
 
         # A handler taken from a blocked queue is pushed with ``late``: its word is read from the
         # blocked queue's block RAM in this cycle and written to the queues in the next.
@@ -282,23 +292,23 @@ class ATSINTC(wiring.Component):
                 m.d.sync += error[wp].eq(error[wp] | werr)
             with m.If(wdec.hit.enqueue):
                 with m.If(full_strobe & ~zero & (level_w < NL) & ~full.bit_select(wp, 1)):
-                    push(wp, level_w[:lb], wdata)
+                    push(wp, wp_oh, level_w[:lb], wdata)
             with m.Elif(wdec.hit.send):
                 with m.If(full_strobe & ~send_bad):
                     with m.If(send_has_handler):
                         with m.If(~full.bit_select(sq, 1)):
                             m.d.comb += ipcq.take.eq(1)
-                            push(sq, 0, 0, late=True)
+                            push(sq, sq_oh, 0, 0, late=True)
                             m.d.sync += late_from_irq.eq(0)
-                            set_notify(sq)
+                            set_notify(sq_oh)
                     with m.Elif(~send_pend_at_limit):
                         m.d.comb += ipcq.pend_inc.eq(1)
             with m.Elif(wdec.hit.ipc_handler):
                 with m.If(full_strobe & ~zero):
                     with m.If(send_pend_nonzero):
                         with m.If(~full.bit_select(wp, 1)):
-                            push(wp, 0, wdata)
-                            set_notify(wp)
+                            push(wp, wp_oh, 0, wdata)
+                            set_notify(wp_oh)
                             m.d.comb += ipcq.pend_dec.eq(1)
                     with m.Elif(~ipc_bq_full):
                         m.d.comb += [ipcq.append.eq(1), ipcq.word.eq(wdata)]
@@ -306,8 +316,8 @@ class ATSINTC(wiring.Component):
                 with m.If(full_strobe & ~zero):
                     with m.If(irq_pend.bit_select(line_w, 1)):
                         with m.If(~full.bit_select(wp, 1)):
-                            push(wp, 0, wdata)
-                            set_notify(wp)
+                            push(wp, wp_oh, 0, wdata)
+                            set_notify(wp_oh)
                             m.d.sync += irq_pend.bit_select(line_w, 1).eq(0)
                     with m.Elif(~irq_bq_full):
                         m.d.comb += [irqq.op.eq(BlockedOp.APPEND), irqq.queue.eq(line_w),
@@ -326,8 +336,11 @@ class ATSINTC(wiring.Component):
             m.d.sync += last_was_bus.eq(1)
             with m.If(rdec.hit.dequeue):
                 rpa = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
-                m.d.comb += [queues.op.eq(QueueOp.POP), queues.pid.eq(rpa)]
-                m.d.sync += notify_pend[rpa].eq(0)
+                rpa_oh = onehot(rpa)
+                m.d.comb += [queues.op.eq(QueueOp.POP), queues.pid.eq(rpa), queues.pid_onehot.eq(rpa_oh)]
+                for k in range(NP):
+                    with m.If(rpa_oh[k]):
+                        m.d.sync += notify_pend[k].eq(0)
 
         with m.Elif(hw_req):
             m.d.sync += last_was_bus.eq(0)
@@ -335,10 +348,10 @@ class ATSINTC(wiring.Component):
                 m.d.comb += served.eq(irq_first)
                 with m.If(irq_take):
                     m.d.comb += irqq.op.eq(BlockedOp.TAKE)
-                    push(irq_take_owner, 0, 0, late=True)
+                    push(irq_take_owner, irq_take_owner_oh, 0, 0, late=True)
                     m.d.sync += late_from_irq.eq(1)
                     # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
-                    set_notify(irq_take_owner)
+                    set_notify(irq_take_owner_oh)
                 with m.Else():
                     m.d.sync += irq_pend.eq(irq_pend | irq_first)
             with m.Else():
@@ -346,8 +359,9 @@ class ATSINTC(wiring.Component):
                 with m.If(s_bad):
                     m.d.sync += stream_drops.eq(stream_drops + 1)
                 with m.Else():
-                    push(s_proc[:pb], s_level[:lb], s_word)
-                    set_notify(s_proc[:pb])
+                    s_oh = onehot(s_proc[:pb])
+                    push(s_proc[:pb], s_oh, s_level[:lb], s_word)
+                    set_notify(s_oh)
 
         # -- notification ------------------------------------------------------------------------
         # Combinational from registers, so the line rises in the cycle after the wake.

@@ -6,10 +6,12 @@ channel). Heads and counts are registers; the words live in one memory indexed b
 ``data`` in the next cycle (the queue's head and count change at the end of the TAKE cycle).
 """
 
-from amaranth.hdl import Array, Cat, Module, Signal
+from amaranth.hdl import Array, Cat, Const, Module, Signal
 from amaranth.lib import enum, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+
+from ..toplevel import NO_INIT
 
 
 __all__ = ["BlockedOp", "BlockedQueues"]
@@ -38,13 +40,21 @@ class BlockedQueues(wiring.Component):
     ----------
     op, queue, word, tag : in
         ``queue`` is the FIFO of the operation; with ``separate_take_queue``, a TAKE reads the FIFO
-        on ``take_queue`` instead (so that each address is ready before the operation is decided).
+        on ``take_queue`` instead (so that each address is ready before the operation is decided),
+        whose one-hot form is ``take_select`` (each FIFO's head, count and head tag are updated
+        from its own bit, with no decoder on the wake path).
     data : out
         The word taken by the previous cycle's TAKE.
     counts : out
         ``queues`` counts of ``count_bits`` each, flattened.
+    nonempty : out
+        One bit per FIFO, "holds a word", kept in a register of its own (no compare of ``counts``
+        on the wake path).
     head_tags : out
         ``queues`` tags of the oldest words, flattened (only with ``tag_bits``).
+    head_tags_onehot : out
+        The same tags one-hot (``1 << tag_bits`` bits each, flattened), kept in registers of their
+        own so that a selection by owner is an AND-OR without a decoder.
     """
 
     def __init__(self, *, queues, depth, tag_bits=0, separate_take_queue=False):
@@ -55,34 +65,43 @@ class BlockedQueues(wiring.Component):
         self.count_bits = depth.bit_length()
         members = {
             "op": In(BlockedOp), "queue": In(self.queue_bits), "word": In(64),
-            "data": Out(64), "counts": Out(queues * self.count_bits),
+            "data": Out(64), "counts": Out(queues * self.count_bits), "nonempty": Out(queues),
         }
         if separate_take_queue:
             members["take_queue"] = In(self.queue_bits)
+            members["take_select"] = In(queues)
         if tag_bits:
             members["tag"] = In(tag_bits)
             members["head_tags"] = Out(queues * tag_bits)
+            members["head_tags_onehot"] = Out(queues * (1 << tag_bits))
         super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
         Q, D, T = self._q, self._d, self._t
         sb, cb = self.slot_bits, self.count_bits
-        m.submodules.mem = mem = Memory(shape=64, depth=(1 << self.queue_bits) * (1 << sb), init=[])
+        m.submodules.mem = mem = Memory(shape=64, depth=(1 << self.queue_bits) * (1 << sb), init=[],
+                                        attrs=NO_INIT)
         wp, rp = mem.write_port(), mem.read_port()
         m.d.comb += self.data.eq(rp.data)
 
         head = Array(Signal(sb, name=f"head_{q}") for q in range(Q))
         cnt = Array(Signal(cb, name=f"count_{q}") for q in range(Q))
+        nonempty = Array(Signal(name=f"nonempty_{q}") for q in range(Q))
         for q in range(Q):
-            m.d.comb += self.counts[q * cb:(q + 1) * cb].eq(cnt[q])
+            m.d.comb += [self.counts[q * cb:(q + 1) * cb].eq(cnt[q]), self.nonempty[q].eq(nonempty[q])]
         if T:
             tags = Array(Array(Signal(T, name=f"tag_{q}_{s}") for s in range(D)) for q in range(Q))
             # The oldest word's tag is kept in a register of its own (updated by the operation that
             # changes the oldest word), so that no wake decision waits for a selection by ``head``.
             head_tag = Array(Signal(T, name=f"head_tag_{q}") for q in range(Q))
+            head_oh = Array(Signal(1 << T, name=f"head_tag_onehot_{q}") for q in range(Q))
             for q in range(Q):
-                m.d.comb += self.head_tags[q * T:(q + 1) * T].eq(head_tag[q])
+                m.d.comb += [self.head_tags[q * T:(q + 1) * T].eq(head_tag[q]),
+                             self.head_tags_onehot[q << T:(q + 1) << T].eq(head_oh[q])]
+
+            def set_head_tag(k, value):
+                m.d.sync += [head_tag[k].eq(value), head_oh[k].eq(Const(1, 1 << T) << value)]
 
         q = self.queue
         tq = self.take_queue if self._split else q
@@ -95,13 +114,22 @@ class BlockedQueues(wiring.Component):
         # enable depends only on the conditions of its own operation.
         with m.If(self.op.as_value()[0]):
             m.d.comb += wp.en.eq(1)
-            m.d.sync += cnt[q].eq(cnt[q] + 1)
+            m.d.sync += [cnt[q].eq(cnt[q] + 1), nonempty[q].eq(1)]
             if T:
                 m.d.sync += tags[q][slot].eq(self.tag)
                 with m.If(cnt[q] == 0):
-                    m.d.sync += head_tag[q].eq(self.tag)
+                    set_head_tag(q, self.tag)
         with m.Elif(self.op.as_value()[1]):
-            m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1)]
-            if T:
-                m.d.sync += head_tag[tq].eq(tags[tq][(head[tq] + 1)[:sb]])
+            if self._split:
+                for k in range(Q):
+                    with m.If(self.take_select[k]):
+                        m.d.sync += [head[k].eq(head[k] + 1), cnt[k].eq(cnt[k] - 1),
+                                     nonempty[k].eq(cnt[k] != 1)]
+                        if T:
+                            set_head_tag(k, tags[k][(head[k] + 1)[:sb]])
+            else:
+                m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1),
+                             nonempty[tq].eq(cnt[tq] != 1)]
+                if T:
+                    set_head_tag(tq, tags[tq][(head[tq] + 1)[:sb]])
         return m

@@ -6,14 +6,17 @@ reads, decides and writes back its channel's state in the cycle it is carried ou
 live in block RAM (``channel * depth + slot``); a TAKE reads the oldest word, which is on ``data``
 in the next cycle.
 
-The state memory is cleared after reset, one channel per cycle (``processes`` rounded up to a power
-of two, times 32 cycles); ``ready`` is low until then and no operation may be given.
+A channel's state word is meaningful only once the channel has been written since reset: a valid
+bit per channel (flip-flops, cleared by reset) marks it, and an invalid channel reads as all zero.
+So reset needs no clearing pass over the memory and requests are never held off after reset.
 """
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+
+from ..toplevel import NO_INIT
 
 
 __all__ = ["ChannelQueues"]
@@ -42,8 +45,6 @@ class ChannelQueues(wiring.Component):
         ``data`` in the next cycle), append ``word``, count a send, consume a pending send.
     data : out
         The word taken by the previous cycle's ``take``.
-    ready : out
-        The state memory is cleared (a register).
     """
 
     def __init__(self, *, channels, depth, pending_limit):
@@ -52,48 +53,49 @@ class ChannelQueues(wiring.Component):
         self.slot_bits = (depth - 1).bit_length()
         self.count_bits = depth.bit_length()
         self.pending_bits = max(1, pending_limit.bit_length())
+        #: The channel state memory (an attribute so that tests can start it with any contents).
+        self.state_memory = Memory(shape=self.count_bits + self.slot_bits + self.pending_bits,
+                                   depth=1 << self.queue_bits, init=[], attrs=NO_INIT)
         super().__init__({
             "channel": In(self.queue_bits), "word": In(64),
             "count": Out(self.count_bits), "pending": Out(self.pending_bits),
             "take": In(1), "append": In(1), "pend_inc": In(1), "pend_dec": In(1),
-            "data": Out(64), "ready": Out(1),
+            "data": Out(64),
         })
 
     def elaborate(self, platform):
         m = Module()
         qb, sb, cb, pb = self.queue_bits, self.slot_bits, self.count_bits, self.pending_bits
-        m.submodules.state = state = Memory(shape=cb + sb + pb, depth=1 << qb, init=[])
+        m.submodules.state = state = self.state_memory
         sw, sr = state.write_port(), state.read_port(domain="comb")
-        m.submodules.words = words = Memory(shape=64, depth=(1 << qb) * (1 << sb), init=[])
+        m.submodules.words = words = Memory(shape=64, depth=(1 << qb) * (1 << sb), init=[], attrs=NO_INIT)
         ww, wr = words.write_port(), words.read_port()
 
         ch = self.channel
-        count, head, pending = sr.data[:cb], sr.data[cb:cb + sb], sr.data[cb + sb:]
-        m.d.comb += [sr.addr.eq(ch), self.count.eq(count), self.pending.eq(pending),
-                     self.data.eq(wr.data)]
+        # Written since reset (reset clears these flip-flops; the memory keeps whatever it held).
+        valid = Signal(1 << qb)
+        word = Signal(cb + sb + pb)
+        m.d.comb += [sr.addr.eq(ch), word.eq(Mux(valid.bit_select(ch, 1), sr.data, 0))]
+        count, head, pending = word[:cb], word[cb:cb + sb], word[cb + sb:]
+        m.d.comb += [self.count.eq(count), self.pending.eq(pending), self.data.eq(wr.data)]
         slot = Signal(sb)
         m.d.comb += slot.eq(head + count)              # wraps: depth is a power of two
         # Word addresses independent of the operation (the read data is used only after a take).
         m.d.comb += [ww.addr.eq(Cat(slot, ch) if sb else ch), ww.data.eq(self.word),
                      wr.addr.eq(Cat(head, ch) if sb else ch), ww.en.eq(self.append)]
 
-        # Reset clears the state memory, one channel per cycle.
-        clear = Signal(qb + 1)
-        m.d.comb += self.ready.eq(clear[qb])
-        with m.If(~self.ready):
-            m.d.sync += clear.eq(clear + 1)
-            m.d.comb += [sw.addr.eq(clear[:qb]), sw.data.eq(0), sw.en.eq(1)]
-        with m.Else():
-            new_count, new_head, new_pending = Signal(cb), Signal(sb), Signal(pb)
-            m.d.comb += [new_count.eq(count), new_head.eq(head), new_pending.eq(pending)]
-            with m.If(self.take):
-                m.d.comb += [new_count.eq(count - 1), new_head.eq(head + 1)]
-            with m.If(self.append):
-                m.d.comb += new_count.eq(count + 1)
-            with m.If(self.pend_inc):
-                m.d.comb += new_pending.eq(pending + 1)
-            with m.If(self.pend_dec):
-                m.d.comb += new_pending.eq(pending - 1)
-            m.d.comb += [sw.addr.eq(ch), sw.data.eq(Cat(new_count, new_head, new_pending)),
-                         sw.en.eq(self.take | self.append | self.pend_inc | self.pend_dec)]
+        new_count, new_head, new_pending = Signal(cb), Signal(sb), Signal(pb)
+        m.d.comb += [new_count.eq(count), new_head.eq(head), new_pending.eq(pending)]
+        with m.If(self.take):
+            m.d.comb += [new_count.eq(count - 1), new_head.eq(head + 1)]
+        with m.If(self.append):
+            m.d.comb += new_count.eq(count + 1)
+        with m.If(self.pend_inc):
+            m.d.comb += new_pending.eq(pending + 1)
+        with m.If(self.pend_dec):
+            m.d.comb += new_pending.eq(pending - 1)
+        write = self.take | self.append | self.pend_inc | self.pend_dec
+        m.d.comb += [sw.addr.eq(ch), sw.data.eq(Cat(new_count, new_head, new_pending)), sw.en.eq(write)]
+        with m.If(write):
+            m.d.sync += valid.bit_select(ch, 1).eq(1)
         return m

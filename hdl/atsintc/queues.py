@@ -32,6 +32,8 @@ from amaranth.lib import enum, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ..toplevel import NO_INIT
+
 
 __all__ = ["QueueOp", "PriorityQueues"]
 
@@ -54,6 +56,10 @@ class PriorityQueues(wiring.Component):
     ----------
     op, pid, level, word, late : in
         The operation issued in this cycle (only while ``busy`` is low).
+    pid_onehot : in
+        ``pid`` as a one-hot vector (``processes`` bits): the per-process counters of the issue
+        stage are enabled from it, so they do not wait for a decoder of the multiplexed ``pid``
+        (each request source decodes its own process number, in parallel with its checks).
     late_word : in
         The word of a PUSH issued with ``late``, in the cycle after its issue.
     busy : out
@@ -75,7 +81,8 @@ class PriorityQueues(wiring.Component):
         self.proc_bits = max(1, (processes - 1).bit_length())
         self.level_bits = max(1, (priorities - 1).bit_length())
         super().__init__({
-            "op": In(QueueOp), "pid": In(self.proc_bits), "level": In(self.level_bits),
+            "op": In(QueueOp), "pid": In(self.proc_bits), "pid_onehot": In(processes),
+            "level": In(self.level_bits),
             "word": In(64), "late": In(1), "late_word": In(64),
             "busy": Out(1), "pop_word": Out(64),
             "full": Out(processes), "total": Out(processes * self.count_bits),
@@ -107,7 +114,7 @@ class PriorityQueues(wiring.Component):
         is_push = self.op.as_value()[0]
         is_pop = self.op.as_value()[1]
         for pp in range(NP):
-            p_hit = hit(self.pid, pp, NP)
+            p_hit = self.pid_onehot[pp]
             with m.If(is_push & p_hit):
                 m.d.sync += total[pp].eq(total[pp] + 1)
                 with m.If(~bump[pp][cb - 1]):
@@ -115,19 +122,24 @@ class PriorityQueues(wiring.Component):
             with m.Elif(is_pop & p_hit & (total[pp] != 0)):
                 m.d.sync += total[pp].eq(total[pp] - 1)
 
-        # The operation, registered for stage B.
+        # The operation, registered for stage B. The selections by process are AND-OR trees on
+        # the one-hot select.
         b_push, b_pop, b_late, b_fresh = Signal(), Signal(), Signal(), Signal()
         b_pid, b_level, b_entry, b_word = Signal(pb), Signal(lb), Signal(ib), Signal(64)
-        fresh = ~bump[self.pid][cb - 1]
+        fresh = Cat(*[self.pid_onehot[pp] & ~bump[pp][cb - 1] for pp in range(NP)]).any()
+        entry_a = Signal(ib)
+        for b in range(ib):
+            m.d.comb += entry_a[b].eq(Cat(*[self.pid_onehot[pp] & bump[pp][b] for pp in range(NP)]).any())
         m.d.sync += [b_push.eq(is_push), b_pop.eq(is_pop), b_pid.eq(self.pid), b_level.eq(self.level),
                      b_late.eq(self.late), b_word.eq(self.word), b_fresh.eq(fresh),
-                     b_entry.eq(bump[self.pid][:ib]),
+                     b_entry.eq(entry_a),
                      self.busy.eq(is_pop | (is_push & ~fresh))]
 
         # -- stage B: the linked lists ----------------------------------------------------------
         depth = NP * CAP
-        m.submodules.words = words = Memory(shape=64, depth=depth, init=[])
-        m.submodules.links = links = Memory(shape=ib, depth=depth, init=[])
+        # Never read before written (entries come from the bump counter first): no initial contents.
+        m.submodules.words = words = Memory(shape=64, depth=depth, init=[], attrs=NO_INIT)
+        m.submodules.links = links = Memory(shape=ib, depth=depth, init=[], attrs=NO_INIT)
         words_w, words_r = words.write_port(), words.read_port()
         links_w, links_r = links.write_port(), links.read_port()
 

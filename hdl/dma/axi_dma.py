@@ -16,7 +16,7 @@ transactions, the ones in flight complete (MM2S beats in flight are dropped, not
 stream), then everything except the AXI4-Lite bridge returns to its reset state in one cycle.
 """
 
-from amaranth.hdl import Module, ResetInserter, Signal
+from amaranth.hdl import Module, Mux, ResetInserter, Signal
 from amaranth.lib import fifo, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -55,13 +55,13 @@ class DMAEngine(wiring.Component):
     resetting : In(1)
     reset_request : Out(1)
     quiescent : Out(1)
-        Both channels halted and no AXI transaction in flight.
+        Both channels halted and no AXI transaction in flight (registered).
     """
 
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.ADDR_WIDTH, config.data_width
+        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "reg": In(RegisterPortSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
             "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
@@ -76,9 +76,10 @@ class DMAEngine(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.config
-        aw, dw = cfg.ADDR_WIDTH, cfg.data_width
+        aw, dw = cfg.addr_width, cfg.data_width
 
-        m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather)
+        m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather,
+                                                   addr_width=aw)
         wiring.connect(m, wiring.flipped(self.reg), regs.port)
         m.d.comb += [self.reset_request.eq(regs.reset_request), regs.resetting.eq(self.resetting)]
 
@@ -163,25 +164,25 @@ class DMAEngine(wiring.Component):
                              r.threshold_count.eq(1), r.delay_count.eq(0)]
         m.d.comb += [self.mm2s_irq.eq(regs.mm2s.irq), self.s2mm_irq.eq(regs.s2mm.irq)]
 
-        # Completion tokens: completed descriptor address | 1 (both channels; MM2S first when
-        # both complete in the same cycle, the S2MM one follows a cycle later).
+        # Completion tokens: completed descriptor address | 1, in completion order. A channel
+        # completes with the handshake of its STATUS B response, which it takes only while the
+        # FIFO has room (``token_ready``): a full FIFO holds the completion, never drops it.
+        # B responses are routed one at a time, so the two channels never complete together.
         if cfg.completion_tokens:
             m.submodules.tokens = tq = fifo.SyncFIFOBuffered(width=64, depth=TOKEN_FIFO_DEPTH)
-            held, held_addr = Signal(), Signal(aw)
-            with m.If(s2mm.completed):
-                m.d.sync += [held.eq(1), held_addr.eq(s2mm.completed_addr)]
-            with m.If(mm2s.completed):
-                m.d.comb += [tq.w_en.eq(1), tq.w_data.eq(mm2s.completed_addr | 1)]
-            with m.Elif(held):
-                m.d.comb += [tq.w_en.eq(1), tq.w_data.eq(held_addr | 1)]
-                with m.If(~s2mm.completed):
-                    m.d.sync += held.eq(0)
             m.d.comb += [
+                mm2s.token_ready.eq(tq.w_rdy), s2mm.token_ready.eq(tq.w_rdy),
+                tq.w_en.eq(mm2s.completed | s2mm.completed),
+                tq.w_data.eq(Mux(mm2s.completed, mm2s.completed_addr, s2mm.completed_addr) | 1),
                 self.m_axis_token.tdata.eq(tq.r_data), self.m_axis_token.tvalid.eq(tq.r_rdy),
                 self.m_axis_token.tlast.eq(1), tq.r_en.eq(self.m_axis_token.tready),
             ]
+        else:
+            m.d.comb += [mm2s.token_ready.eq(1), s2mm.token_ready.eq(1)]
 
-        m.d.comb += self.quiescent.eq(mm2s.halted & s2mm.halted & rarb.idle & warb.idle
+        # Registered: it gates the soft reset of the whole engine (a wide fan-out). One cycle
+        # late is safe: while the reset is pending (``stop``) nothing new starts.
+        m.d.sync += self.quiescent.eq(mm2s.halted & s2mm.halted & rarb.idle & warb.idle
                                       & ~mm2s_mv.busy & ~s2mm_mv.busy)
         return m
 
@@ -208,7 +209,7 @@ class AXIDMA(wiring.Component):
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.ADDR_WIDTH, config.data_width
+        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "s_axil": In(AXI4LiteSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
             "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),

@@ -28,9 +28,18 @@ PG021 v7.1 behaviour, with the choices of dma_eth.md ("DMA behaviour that driver
 * **Checks** (PG021 DMASR): a fetched descriptor with Cmplt set and Cyclic off -> SGIntErr;
   length 0 -> DMAIntErr (STATUS written back with DMAIntErr set).
 * **Write-back.** STATUS at +0x1C ([25:0] bytes, RXEOF/RXSOF for S2MM, error bits, Cmplt when
-  no error) and, on the last descriptor of an S2MM frame, APP4 at +0x30 (APP0-3 are covered by
-  beats with WSTRB 0, so they are not modified). The B response is awaited before anything is
-  counted: IOC (through the coalescer) comes after B (dma_eth.md).
+  no error) and, on the last descriptor of an S2MM frame, APP4 at +0x30 (APP0-3 are not
+  written). STATUS is always the last write: APP4 is one single-beat burst, and only after its
+  B response arrived is STATUS written (its own single-beat burst), so a driver that sees Cmplt
+  never reads a stale APP4 (AXI orders the *observation* of same-ID writes to different
+  Normal-memory addresses only through the response, IHI 0022 A6). The B response of STATUS
+  is awaited before anything is counted: IOC (through the coalescer) comes after B
+  (dma_eth.md).
+* **Completion tokens.** ``completed`` pulses in the cycle the STATUS B response of a
+  descriptor completed without error is taken; the B response is taken only while
+  ``token_ready`` (room in the token FIFO), so a full FIFO holds the channel's completion (its
+  interrupt and its next descriptor) instead of dropping the token (no silent loss). B
+  responses come one at a time in order, so the two channels never complete in the same cycle.
 * **Errors.** SLVERR/DECERR on the fetch -> SGSlvErr/SGDecErr, on the write-back -> the same,
   on data -> DMASlvErr/DMADecErr (after the descriptor's write-back). The channel sets its
   sticky error bit, pulses ``error`` (the register file clears RS of both channels and sets
@@ -98,7 +107,10 @@ class ChannelController(wiring.Component):
     packet_done : Out(1)
         Pulse: the last descriptor of a packet was written back and acknowledged.
     completed, completed_addr : Out
-        Pulse and address of every descriptor completed without error (completion tokens).
+        Pulse (combinational, with the STATUS B handshake) and address of every descriptor
+        completed without error (completion tokens).
+    token_ready : In(1)
+        Room for a completion token; while low the STATUS B response is not taken.
     rd, wr : Out(Read/WriteRequestSignature)
         Descriptor fetch; status write-back.
     cmd_* / done_* / cancel / mover_busy / mover_started
@@ -125,7 +137,7 @@ class ChannelController(wiring.Component):
             "tail": In(addr_width), "tail_we": In(1),
             "curdesc": Out(addr_width), "halted": Out(1), "idle": Out(1),
             "errors": Out(ErrorLayout), "error": Out(1), "packet_done": Out(1),
-            "completed": Out(1), "completed_addr": Out(addr_width),
+            "completed": Out(1), "completed_addr": Out(addr_width), "token_ready": In(1),
             "rd": Out(ReadRequestSignature(addr_width=addr_width, data_width=data_width)),
             "wr": Out(WriteRequestSignature(addr_width=addr_width, data_width=data_width)),
             "cmd_addr": Out(addr_width), "cmd_length": Out(26), "cmd_eof": Out(1),
@@ -210,17 +222,21 @@ class ChannelController(wiring.Component):
         rd, wr = self.rd, self.wr
         amask = ~Const(0x3F, self._aw)
 
+        def addr_of(lsb, msb):
+            """A descriptor address word, with its MSB word when addresses exceed 32 bits."""
+            return Cat(lsb, msb)[:self._aw] if self._aw > 32 else lsb
+
         nxt = Signal(self._aw)                  # next descriptor to fetch (nothing prefetched)
         pending = Signal()                      # a tail write since the current one was fetched
         cur_raw = Signal(FETCH_BYTES * 8)       # the current descriptor
         desc = DescriptorLayout(cur_raw)
+        cur_next = Signal(self._aw)             # the current descriptor's NXTDESC
         err_kind = Signal(ErrorLayout)          # the error to raise after the write-back
         in_frame = Signal()                     # S2MM: a frame continues in this descriptor
         frame_bytes = Signal(26)
         status = Signal(StatusLayout)
         app4 = Signal(32)
         eof = Signal()
-        wb_beat = Signal(range(8))
         stopping = ~self.rs | self.stop
 
         # -- the next descriptor: fetched (prefetched) into nx_*, then taken as the current one.
@@ -237,9 +253,16 @@ class ChannelController(wiring.Component):
         launch_addr = Signal(self._aw)
         drop_nx = Signal()                      # the channel halts: forget nx
 
-        m.d.sync += [self.error.eq(0), self.packet_done.eq(0), self.completed.eq(0)]
+        m.d.comb += cur_next.eq(addr_of(desc.nxtdesc, desc.nxtdesc_msb) & amask)
+        m.d.sync += [self.error.eq(0), self.packet_done.eq(0)]
+        m.d.comb += self.completed_addr.eq(self.curdesc)
+        # A tail write counts for the next descriptor only once its fetch has read it: a write
+        # made while it was being fetched (in particular the one that allowed the prefetch)
+        # came before the read, so it did not resubmit that descriptor.
         with m.If(self.tail_we):
-            m.d.sync += [pending.eq(1), nx_pending.eq(1)]
+            m.d.sync += pending.eq(1)
+            with m.If(nx_full):
+                m.d.sync += nx_pending.eq(1)
 
         # Fetch unit: two read bursts into nx_raw, the words the engine uses: NXTDESC (and, with
         # 64-bit addresses, its MSB), BUFFER_ADDRESS (and MSB), then CONTROL and STATUS
@@ -270,7 +293,7 @@ class ChannelController(wiring.Component):
         with m.If(launch):
             m.d.sync += [rd.ar_valid.eq(1), rd.ar_addr.eq(launch_addr), rd.ar_len.eq(head_beats - 1),
                          f_second.eq(0), f_beat.eq(0),
-                         nx_addr.eq(launch_addr), nx_resp.eq(0), nx_pending.eq(self.tail_we),
+                         nx_addr.eq(launch_addr), nx_resp.eq(0), nx_pending.eq(0),
                          f_busy.eq(1), f_drop.eq(0)]
         with m.If(drop_nx):
             m.d.sync += [nx_full.eq(0), nx_issued.eq(0)]
@@ -294,47 +317,38 @@ class ChannelController(wiring.Component):
         # mover takes a second command once the first one's bursts are requested).
         issue_ok = Signal()
         if not self._s2mm:
-            m.d.comb += [self.cmd_addr.eq(nx.buffer), self.cmd_length.eq(nx.control.length),
+            m.d.comb += [self.cmd_addr.eq(addr_of(nx.buffer, nx.buffer_msb)), self.cmd_length.eq(nx.control.length),
                          self.cmd_eof.eq(nx.control.txeof),
                          self.cmd_valid.eq(issue_ok & nx_full & ~nx_issued & ~nx_bad & ~stopping
                                            & (err_kind.as_value() == 0))]
             with m.If(self.cmd_valid & self.cmd_ready):
                 m.d.sync += nx_issued.eq(1)
         else:
-            m.d.comb += [self.cmd_addr.eq(desc.buffer), self.cmd_length.eq(desc.control.length),
+            m.d.comb += [self.cmd_addr.eq(addr_of(desc.buffer, desc.buffer_msb)), self.cmd_length.eq(desc.control.length),
                          self.cmd_eof.eq(desc.control.txeof)]
         m.d.comb += self.cmd_keyhole.eq(self.keyhole)
 
-        # Write-back beats: STATUS at +0x1C and, with APP4, every word up to +0x30 (WSTRB 0
-        # on APP0-APP3). Computed per beat index at elaboration.
-        wb_first = STATUS_OFFSET & ~(bw - 1)
-        app_beats = (APP4_OFFSET + 4 - wb_first + bw - 1) // bw
-        with_app = Signal()
+        # Write-back: single-beat bursts, APP4 at +0x30 first (last descriptor of an S2MM
+        # frame), then STATUS at +0x1C. ``wb_app``: the burst in progress is the APP4 one.
+        wb_app = Signal()
+        sts_lane, app_lane = (STATUS_OFFSET % bw) // 4, (APP4_OFFSET % bw) // 4
         m.d.comb += [
-            wr.w_last.eq(Mux(with_app, wb_beat == app_beats - 1, 1)),
+            wr.w_last.eq(1),
+            wr.w_data.eq(Mux(wb_app, app4 << (32 * app_lane), status.as_value() << (32 * sts_lane))),
+            wr.w_strb.eq(Mux(wb_app, 0xF << (4 * app_lane), 0xF << (4 * sts_lane))),
         ]
-        with m.Switch(wb_beat):
-            for k in range(app_beats):
-                with m.Case(k):
-                    lanes_d, lanes_s = [], []
-                    for j in range(bw // 4):
-                        off = wb_first + k * bw + 4 * j
-                        if off == STATUS_OFFSET:
-                            lanes_d.append(status.as_value()); lanes_s.append(Const(0xF, 4))
-                        elif off == APP4_OFFSET:
-                            lanes_d.append(app4); lanes_s.append(Const(0xF, 4))
-                        else:
-                            lanes_d.append(Const(0, 32)); lanes_s.append(Const(0, 4))
-                    m.d.comb += [wr.w_data.eq(Cat(*lanes_d)), wr.w_strb.eq(Cat(*lanes_s))]
 
         def raise_error(kind):
             m.d.sync += [self.errors.eq(self.errors.as_value() | kind), self.error.eq(1)]
             m.d.comb += drop_nx.eq(1)
             m.next = "HALTED"
 
-        def start_writeback(app):
-            m.d.sync += [wr.aw_valid.eq(1), wr.aw_addr.eq(self.curdesc + wb_first),
-                         wr.aw_len.eq(Mux(app, app_beats - 1, 0)), wb_beat.eq(0), with_app.eq(app)]
+        sts_beat_off, app_beat_off = STATUS_OFFSET & ~(bw - 1), APP4_OFFSET & ~(bw - 1)
+
+        def start_writeback(app, base=None):
+            base = self.curdesc if base is None else base
+            m.d.sync += [wr.aw_valid.eq(1), wb_app.eq(app), wr.aw_len.eq(0),
+                         wr.aw_addr.eq(base + Mux(app, app_beat_off, sts_beat_off))]
             m.next = "WB_AW"
 
         def next_descriptor(addr):
@@ -384,9 +398,7 @@ class ChannelController(wiring.Component):
                     with m.Elif(nx_len_zero):
                         m.d.sync += [status.eq(0), status.int_err.eq(1),
                                      err_kind.eq(ErrorLayout.const({"dma_int": 1})), eof.eq(0)]
-                        m.d.sync += [wr.aw_valid.eq(1), wr.aw_addr.eq(nx_addr + wb_first),
-                                     wr.aw_len.eq(0), wb_beat.eq(0), with_app.eq(0)]
-                        m.next = "WB_AW"
+                        start_writeback(0, nx_addr)
                     with m.Else():
                         m.next = "XFER" if not self._s2mm else "CMD"
 
@@ -446,25 +458,28 @@ class ChannelController(wiring.Component):
                 if not self._s2mm:
                     m.d.comb += issue_ok.eq(1)
                 with m.If(wr.w_ready):
-                    m.d.sync += wb_beat.eq(wb_beat + 1)
-                    with m.If(wr.w_last):
-                        m.next = "WB_B"
+                    m.next = "WB_B"
 
             with m.State("WB_B"):
-                m.d.comb += [wr.b_ready.eq(1), in_progress.eq(1)]
+                # The STATUS B of a descriptor without error is a completion: taken only when
+                # its token has room (see the module doc).
+                m.d.comb += [wr.b_ready.eq(wb_app | self.token_ready | (err_kind.as_value() != 0)),
+                             in_progress.eq(1)]
                 if not self._s2mm:
                     m.d.comb += issue_ok.eq(1)
-                with m.If(wr.b_valid):
+                with m.If(wr.b_valid & wr.b_ready):
                     with m.If(wr.b_resp == SLVERR):
                         raise_error(ErrorLayout.const({"sg_slv": 1}).as_value())
                     with m.Elif(wr.b_resp == DECERR):
                         raise_error(ErrorLayout.const({"sg_dec": 1}).as_value())
+                    with m.Elif(wb_app):
+                        start_writeback(0)      # APP4 acknowledged: now STATUS
                     with m.Elif(err_kind.as_value() != 0):
                         raise_error(err_kind.as_value())
                     with m.Else():
-                        m.d.sync += [nxt.eq(desc.nxtdesc & amask),
-                                     self.packet_done.eq(eof), in_frame.eq(~eof & self._s2mm),
-                                     self.completed.eq(1), self.completed_addr.eq(self.curdesc)]
+                        m.d.comb += self.completed.eq(1)
+                        m.d.sync += [nxt.eq(cur_next),
+                                     self.packet_done.eq(eof), in_frame.eq(~eof & self._s2mm)]
                         with m.If(eof):
                             m.d.sync += frame_bytes.eq(0)
                         # A tail write since this descriptor was fetched that names it again
@@ -476,10 +491,10 @@ class ChannelController(wiring.Component):
                             m.d.comb += drop_nx.eq(1)
                             m.next = "HALTED"
                         with m.Else():
-                            next_descriptor(desc.nxtdesc & amask)
+                            next_descriptor(cur_next)
 
         # Prefetch launch (only in the states of a descriptor in progress; never together with
         # the launch of next_descriptor, which happens outside them).
         with m.If(may_prefetch):
-            m.d.comb += [launch.eq(1), launch_addr.eq(desc.nxtdesc & amask)]
+            m.d.comb += [launch.eq(1), launch_addr.eq(cur_next)]
         return m

@@ -29,6 +29,12 @@ class AXIDMAConfig:
     completion_tokens : bool
         Whether m_axis_token emits one 64-bit word per completed descriptor (its address with
         bit 0 set), for the ATSINTC's hardware enqueue port. When false the port is tied off.
+    addr_width : int
+        Address bits of the AXI4 master, 32..64 (PG021 c_addr_width). 32: the *_MSB registers
+        and descriptor words are ignored (what ArceOS needs; Linux's CURDESC_MSB probe reads
+        0). Above 32: CURDESC_MSB, TAILDESC_MSB (and SA_MSB/DA_MSB in simple mode) hold the upper
+        address bits, the engine reads NXTDESC_MSB and BUFFER_ADDRESS_MSB, and TAILDESC is
+        committed by the write of TAILDESC_MSB (PG021).
     scatter_gather : bool
         PG021 C_INCLUDE_SG. True: the scatter-gather engine (CURDESC/TAILDESC, descriptors).
         False: simple (direct register) mode: software sets DMACR.RS, writes SA (MM2S) or DA
@@ -45,10 +51,9 @@ class AXIDMAConfig:
     status_stream: bool = True
     completion_tokens: bool = False
     scatter_gather: bool = True
+    addr_width: int = 32
     base: int = 0x4040_0000
 
-    #: Address bits of the AXI4 master (32-bit address mode; the *_MSB words are ignored).
-    ADDR_WIDTH = 32
     #: Address bits of the register window (4 KiB).
     REG_ADDR_WIDTH = 12
 
@@ -60,6 +65,8 @@ class AXIDMAConfig:
             raise ValueError(f"max_burst_beats must be a power of two in 16..256, not {b}")
         if not 2 <= self.max_reads_outstanding <= 16:
             raise ValueError(f"max_reads_outstanding must be 2..16, not {self.max_reads_outstanding}")
+        if not 32 <= self.addr_width <= 64:
+            raise ValueError(f"addr_width must be 32..64, not {self.addr_width}")
         d = self.s2mm_fifo_depth
         if d < 2 * b or d & (d - 1):
             raise ValueError(f"s2mm_fifo_depth must be a power of two >= 2 * max_burst_beats, not {d}")

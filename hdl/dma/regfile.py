@@ -11,7 +11,9 @@ map (the pattern of RegisterBank's docstring; their read data is ORed with the b
   both and reads 1 until it is done. Bit 1 reads 1.
 * CURDESC is written only while the channel is halted (PG021); otherwise the hardware's value.
 * TAILDESC is stored only when the channel is not halted ("halted: no effect"); the channel
-  gets a pulse one cycle after the write, when the register already holds the new value.
+  gets a pulse one cycle after the write, when the register already holds the new value. With
+  addresses above 32 bits the pulse comes from the TAILDESC_MSB write (PG021: the MSB write
+  starts the fetch), the TAILDESC write only stores the low half.
 
 In simple mode (``simple=True``, the map of ``scatter_gather=False``) SA/DA and LENGTH are
 stored here; a LENGTH write while the channel is not halted pulses ``length_we`` one cycle
@@ -63,6 +65,9 @@ class DMARegisterFile(wiring.Component):
         :func:`~.registers.dma_register_map`.
     simple : bool
         Simple (direct register) mode: SA/DA and LENGTH instead of the scatter-gather engine.
+    addr_width : int
+        Above 32: the *_MSB registers of the map hold the upper address bits, and TAILDESC is
+        committed (``tail_we``) by the write of TAILDESC_MSB instead of TAILDESC.
 
     Attributes
     ----------
@@ -76,12 +81,13 @@ class DMARegisterFile(wiring.Component):
 
     READ_LATENCY = 1
 
-    def __init__(self, regmap, *, simple=False):
+    def __init__(self, regmap, *, simple=False, addr_width=32):
         self._regmap = regmap
         self._simple = simple
+        self._aw = addr_width
         super().__init__({
             "port": In(RegisterPortSignature(addr_width=regmap.addr_width, data_width=32)),
-            "mm2s": Out(ChannelRegsSignature()), "s2mm": Out(ChannelRegsSignature()),
+            "mm2s": Out(ChannelRegsSignature(addr_width)), "s2mm": Out(ChannelRegsSignature(addr_width)),
             "reset_request": Out(1), "resetting": In(1),
         })
 
@@ -111,14 +117,17 @@ class DMARegisterFile(wiring.Component):
             dmacr_rd = Signal(32, name=f"{ch}_dmacr_rd")
             m.d.comb += dmacr_rd.eq(dmacr | cr.field("one").mask |
                                     Mux(self.resetting, cr.field("reset").mask, 0))
-            tail = Signal(32, name=f"{ch}_taildesc")
+            aw = self._aw
+            wide = aw > 32
+            tail = Signal(aw, name=f"{ch}_taildesc")
             m.d.sync += [c.threshold_we.eq(0), c.tail_we.eq(0)]
             f = cr.field
             m.d.comb += [
                 c.rs.eq(dmacr[f("rs").offset]), c.cyclic.eq(dmacr[f("cyclic").offset]),
                 c.keyhole.eq(dmacr[f("keyhole").offset]),
                 c.irq_threshold.eq(dmacr[16:24]), c.irq_delay.eq(dmacr[24:32]),
-                c.tail.eq(tail), c.curdesc_sw.eq(merged(c.curdesc, port.w_data) & ~0x3F),
+                c.tail.eq(tail),
+                c.curdesc_sw.eq(Cat(merged(c.curdesc[:32], port.w_data) & ~0x3F, c.curdesc[32:])),
             ]
             has_err = c.errors.as_value() != 0
             with m.If(port.w_stb & wdec.hit[f"{ch}_dmacr"]):
@@ -139,16 +148,35 @@ class DMARegisterFile(wiring.Component):
             with m.If(port.w_stb & wdec.hit[f"{ch}_curdesc"] & c.halted):
                 m.d.comb += c.curdesc_we.eq(1)
             with m.If(port.w_stb & wdec.hit[f"{ch}_taildesc"] & ~c.halted):
-                m.d.sync += [tail.eq(merged(tail, port.w_data) & ~0x3F), c.tail_we.eq(1)]
+                m.d.sync += tail[:32].eq(merged(tail[:32], port.w_data) & ~0x3F)
+                if not wide:
+                    m.d.sync += c.tail_we.eq(1)
+            if wide:
+                # PG021, 64-bit addresses: the MSB write commits TAILDESC.
+                hi = aw - 32
+                with m.If(port.w_stb & wdec.hit[f"{ch}_curdesc_msb"] & c.halted):
+                    m.d.comb += [c.curdesc_we.eq(1),
+                                 c.curdesc_sw.eq(Cat(c.curdesc[:32], merged(c.curdesc[32:], port.w_data)[:hi]))]
+                with m.If(port.w_stb & wdec.hit[f"{ch}_taildesc_msb"] & ~c.halted):
+                    m.d.sync += [tail[32:].eq(merged(tail[32:], port.w_data)[:hi]), c.tail_we.eq(1)]
+                with m.If(rdec.hit[f"{ch}_curdesc_msb"]):
+                    m.d.comb += read_custom.eq(c.curdesc[32:])
+                with m.If(rdec.hit[f"{ch}_taildesc_msb"]):
+                    m.d.comb += read_custom.eq(tail[32:])
 
             if self._simple:
                 an = f"{ch}_sa" if ch == "mm2s" else f"{ch}_da"
-                sa = Signal(32, name=f"{ch}_{an[5:]}")
+                sa = Signal(aw, name=f"{ch}_{an[5:]}")
                 length = Signal(26, name=f"{ch}_length")
                 m.d.sync += c.length_we.eq(0)
                 m.d.comb += [c.sa.eq(sa), c.length.eq(length)]
                 with m.If(port.w_stb & wdec.hit[an]):
-                    m.d.sync += sa.eq(merged(sa, port.w_data))
+                    m.d.sync += sa[:32].eq(merged(sa[:32], port.w_data))
+                if wide:
+                    with m.If(port.w_stb & wdec.hit[f"{an}_msb"]):
+                        m.d.sync += sa[32:].eq(merged(sa[32:], port.w_data)[:aw - 32])
+                    with m.If(rdec.hit[f"{an}_msb"]):
+                        m.d.comb += read_custom.eq(sa[32:])
                 with m.If(port.w_stb & wdec.hit[f"{ch}_length"]):
                     m.d.sync += length.eq(merged(length, port.w_data))
                     with m.If(~c.halted):
@@ -156,16 +184,16 @@ class DMARegisterFile(wiring.Component):
                 with m.If(c.bytes_done_we):
                     m.d.sync += length.eq(c.bytes_done)
                 with m.If(rdec.hit[an]):
-                    m.d.comb += read_custom.eq(sa)
+                    m.d.comb += read_custom.eq(sa[:32])
                 with m.If(rdec.hit[f"{ch}_length"]):
                     m.d.comb += read_custom.eq(length)
 
             with m.If(rdec.hit[f"{ch}_dmacr"]):
                 m.d.comb += read_custom.eq(dmacr_rd)
             with m.If(rdec.hit[f"{ch}_curdesc"]):
-                m.d.comb += read_custom.eq(c.curdesc)
+                m.d.comb += read_custom.eq(c.curdesc[:32])
             with m.If(rdec.hit[f"{ch}_taildesc"]):
-                m.d.comb += read_custom.eq(tail)
+                m.d.comb += read_custom.eq(tail[:32])
 
             sr = getattr(bank.fields, f"{ch}_dmasr")
             e = c.errors

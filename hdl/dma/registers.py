@@ -67,12 +67,22 @@ def _dmasr(ch, sg=True):
     ]
 
 
-def _simple(ch, base):
+def _msb(ch, base, what, aw):
+    return Register(f"{ch}_{what}_msb", base, [
+        Field(f"{what}_msb", 0, aw - 32, Access.RW, doc=f"Address bits [{aw - 1}:32] of "
+              f"{what.upper()} (addresses above 32 bits)."
+              + (" The write of this register commits TAILDESC (PG021, 64-bit address mode)."
+                 if what == "taildesc" else "")),
+    ], doc=f"{ch.upper()} {what.upper()} upper address bits.")
+
+
+def _simple(ch, base, aw=32):
     up, addr = ch.upper(), ("sa" if ch == "mm2s" else "da")
     return [
         Register(f"{ch}_{addr}", base + 0x18, [
             Field(addr, 0, 32, Access.RW, doc="Buffer address of the next transfer (simple mode)."),
         ], doc=f"{up} {'source' if ch == 'mm2s' else 'destination'} address (simple mode)."),
+    ] + ([_msb(ch, base + 0x1C, addr, aw)] if aw > 32 else []) + [
         Register(f"{ch}_length", base + 0x28, [
             Field("length", 0, 26, Access.RW, doc="Bytes to transfer; a non-zero write while "
                   "running and idle starts the transfer. " + (
@@ -83,7 +93,7 @@ def _simple(ch, base):
     ]
 
 
-def _channel(ch, base, sg=True):
+def _channel(ch, base, sg=True, aw=32):
     up = ch.upper()
     return [
         Register(f"{ch}_dmacr", base + 0x00, _dmacr(ch), doc=f"{up} DMA control."),
@@ -100,23 +110,28 @@ def _channel(ch, base, sg=True):
                   "the last descriptor processed; while busy it moves the pause point; while "
                   "halted it has no effect (not stored)."),
         ], doc=f"{up} tail descriptor pointer."),
-    ] + ([] if sg else _simple(ch, base))
+    ] + ([_msb(ch, base + 0x0C, "curdesc", aw), _msb(ch, base + 0x14, "taildesc", aw)] if aw > 32 else []
+         ) + ([] if sg else _simple(ch, base, aw))
 
 
 def dma_register_map(config: AXIDMAConfig = AXIDMAConfig()) -> RegisterMap:
     """Build the register map for ``config``."""
-    sg = config.scatter_gather
+    sg, aw = config.scatter_gather, config.addr_width
+    amode = f"{aw}-bit address mode"
+    msb_doc = ("the *_MSB registers are not implemented" if aw == 32 else
+               "the *_MSB registers hold the upper address bits")
     if not sg:
         return RegisterMap(
-            "axi_dma", _channel("mm2s", 0x00, sg) + _channel("s2mm", S2MM_OFFSET, sg),
+            "axi_dma", _channel("mm2s", 0x00, sg, aw) + _channel("s2mm", S2MM_OFFSET, sg, aw),
             data_width=32, size=1 << AXIDMAConfig.REG_ADDR_WIDTH,
-            doc="AXI DMA (PG021 v7.1 register layout), simple (direct register) mode, 32-bit "
-                f"address mode (base {config.base:#010x}). Byte strobes are honoured. CURDESC and "
+            doc=f"AXI DMA (PG021 v7.1 register layout), simple (direct register) mode, {amode} "
+                f"(base {config.base:#010x}). Byte strobes are honoured. CURDESC and "
                 "TAILDESC are unused in this mode.",
-            reserved_doc="reads 0 and ignores writes (OKAY): the *_MSB registers are not implemented.")
-    return RegisterMap("axi_dma", _channel("mm2s", 0x00) + _channel("s2mm", S2MM_OFFSET),
+            reserved_doc=f"reads 0 and ignores writes (OKAY): {msb_doc}.")
+    return RegisterMap("axi_dma", _channel("mm2s", 0x00, sg, aw) + _channel("s2mm", S2MM_OFFSET, sg, aw),
                        data_width=32, size=1 << AXIDMAConfig.REG_ADDR_WIDTH,
-                       doc="AXI DMA (PG021 v7.1 register layout), scatter-gather mode, 32-bit address "
-                           f"mode (base {config.base:#010x}). Byte strobes are honoured.",
-                       reserved_doc="reads 0 and ignores writes (OKAY): SA/DA/LENGTH of simple mode "
-                                    "and the *_MSB registers are not implemented.")
+                       doc=f"AXI DMA (PG021 v7.1 register layout), scatter-gather mode, {amode} "
+                           f"(base {config.base:#010x}). Byte strobes are honoured.",
+                       reserved_doc="reads 0 and ignores writes (OKAY): SA/DA/LENGTH of simple mode"
+                                    + (" and the *_MSB registers are not implemented." if aw == 32 else
+                                       " are not implemented."))

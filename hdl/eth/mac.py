@@ -18,20 +18,20 @@ into ``sync``. Configuration bits cross with ``lib.cdc.FFSynchronizer``; they ar
 from amaranth.hdl import Cat, ClockDomain, ClockSignal, DomainRenamer, Module, Mux, ResetSignal, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer, ResetSynchronizer
-from amaranth.lib.fifo import AsyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ..bus.axi_lite import AXI4LiteBridge, AXI4LiteSignature
 from ..bus.axi_stream import AXIStreamSignature
 from ..bus.regbank import RegisterBank
+from .cdc import HandshakeCrossing
 from .config import EthMACConfig, PhyInterface
+from .frame_fifo import AsyncFrameFIFO
 from .gmii import GMIIAdapter
 from .mdio import MDIOMaster
 from .mii import MIIAdapter
 from .rgmii import RGMIIAdapter, RGMIIPins
 from .registers import IRQ_BITS, eth_mac_register_map
 from .rx import RxEngine, RxEvent
-from .rx_buffer import RxFrameBuffer
 from .stats import Statistics
 from .stream_width import RxBytesToStream, TxStreamToBytes
 from .tx import TxBeat, TxEngine, TxEvent
@@ -39,12 +39,6 @@ from .tx import TxBeat, TxEngine, TxEvent
 
 __all__ = ["EthMAC"]
 
-#: Frame tokens the TX side can hold (frames completely in the TX FIFO).
-TX_TOKENS = 32
-RX_EVENTS = 32
-RX_CDC_BYTES = 16
-RX_LENGTHS = 16
-TX_EVENTS = 16
 
 
 class EthMAC(wiring.Component):
@@ -161,11 +155,9 @@ class EthMAC(wiring.Component):
             m.submodules.tx_speed_sync = FFSynchronizer(f.emmc.speed.data, phy.tx_speed,
                                                         o_domain="eth_tx", init=0b10)
 
-        # -- transmit: store-and-forward FIFO, tokens, engine -------------------------------
-        m.submodules.tx_fifo = tx_fifo = AsyncFIFO(
-            width=9, depth=cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx")
-        m.submodules.tx_tokens = tx_tokens = AsyncFIFO(
-            width=1, depth=TX_TOKENS, w_domain="sync", r_domain="eth_tx")
+        # -- transmit: store-and-forward FIFO (frame_fifo.py), engine ------------------------
+        m.submodules.tx_fifo = tx_fifo = AsyncFrameFIFO(
+            9, cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx")
         if cfg.data_width == 8:
             # One byte per beat (TKEEP ignored): straight into the FIFO.
             tx_bytes = stream.Signature(TxBeat).flip().create()
@@ -177,97 +169,112 @@ class EthMAC(wiring.Component):
             m.submodules.tx_width = tx_width = TxStreamToBytes(cfg.data_width)
             wiring.connect(m, wiring.flipped(self.s_axis_tx), tx_width.axis)
             tx_bytes = tx_width.bytes
+        # A frame is published to the transmit side with its last byte (store and forward).
+        # A frame longer than the FIFO: once it fills the FIFO alone (every published byte has
+        # been read), the FIFO is in cut-through mode and publishes every byte until the
+        # frame's last; if the DMA then falls behind, the engine ends the frame with tx_er.
+        tx_cut = Signal()
+        tx_written_last = tx_bytes.valid & tx_fifo.w_rdy & tx_bytes.payload.last
+        with m.If(tx_written_last):
+            m.d.sync += tx_cut.eq(0)
+        with m.Elif(tx_bytes.valid & ~tx_fifo.w_rdy & tx_fifo.w_drained):
+            m.d.sync += tx_cut.eq(1)
         m.d.comb += [
-            tx_bytes.ready.eq(tx_fifo.w_rdy & (~tx_bytes.payload.last | tx_tokens.w_rdy)),
-            tx_fifo.w_en.eq(tx_bytes.valid & tx_bytes.ready),
-            tx_fifo.w_data.eq(tx_bytes.payload),
-            tx_tokens.w_en.eq(tx_bytes.valid & tx_bytes.ready & tx_bytes.payload.last),
+            tx_bytes.ready.eq(tx_fifo.w_rdy),
+            tx_fifo.w_en.eq(tx_bytes.valid), tx_fifo.w_data.eq(tx_bytes.payload),
+            tx_fifo.commit.eq(tx_written_last | tx_cut),
         ]
         m.submodules.tx = tx = DomainRenamer("eth_tx")(TxEngine())
-        pending = Signal(range(-TX_TOKENS - 2, TX_TOKENS + 3))   # complete frames in the FIFO
-        m.d.comb += tx_tokens.r_en.eq(tx_tokens.r_rdy)
-        # last_taken comes from the TX FIFO's block RAM output (``last``): it is registered
-        # before the count, so pending - last_taken_r is the number of complete frames.
-        last_taken_r = Signal()
-        m.d.eth_tx += [last_taken_r.eq(tx.last_taken),
-                       pending.eq(pending + tx_tokens.r_rdy - last_taken_r)]
-        frames = (pending > 1) | ((pending == 1) & ~last_taken_r)     # pending - last_taken_r > 0
-        # "FIFO full" for cut-through, registered: the FIFO's r_level (gray decode of the
-        # synchronised write pointer and a subtraction) is too slow to reach the engine's state
-        # in the same cycle. The register anticipates this cycle's read, so it is exact for the
-        # read side; the write side is seen one transmit clock later (as if the crossing had
-        # one more synchroniser stage), which can only delay a cut-through start.
-        tx_fifo_full = Signal()
-        # (depth is a power of two and r_level at most depth: bit tests, no comparator.)
-        abits = tx_fifo.depth.bit_length() - 1
-        assert tx_fifo.depth == 1 << abits
-        level = tx_fifo.r_level
-        m.d.eth_tx += tx_fifo_full.eq(Mux(tx_fifo.r_en & tx_fifo.r_rdy,
-                                          level[abits],                           # >= depth
-                                          level[abits] | level[:abits].all()))    # >= depth - 1
         tx_enable = Signal()
         m.submodules.tx_enable_sync = FFSynchronizer(f.tc.tx_en.data, tx_enable, o_domain="eth_tx")
         m.d.comb += [
             tx.beats.valid.eq(tx_fifo.r_rdy),
             tx.beats.payload.eq(tx_fifo.r_data),
             tx_fifo.r_en.eq(tx.beats.ready),
-            # A frame longer than the FIFO starts when the FIFO is full (cut-through).
-            tx.frame_ready.eq(frames | tx_fifo_full),
+            # Published bytes are a whole frame, or a frame in cut-through mode.
+            tx.frame_ready.eq(tx_fifo.r_rdy),
             tx.enable.eq(tx_enable),
         ]
         wiring.connect(m, tx.phy, phy.tx)
-        m.submodules.tx_events = tx_events = AsyncFIFO(
-            width=TxEvent.size, depth=TX_EVENTS, w_domain="eth_tx", r_domain="sync")
-        m.d.comb += [tx_events.w_en.eq(tx.event.valid), tx_events.w_data.eq(tx.event.payload)]
+        # One event per frame (at least 21 byte times apart), held in the engine's event
+        # register while it crosses (cdc.py).
+        m.submodules.tx_events = tx_events = HandshakeCrossing(
+            TxEvent.size, i_domain="eth_tx", o_domain="sync")
+        m.d.comb += [tx_events.i_start.eq(tx.event.valid), tx_events.i_data.eq(tx.event.payload)]
 
         # -- receive: engine, frame buffer, crossings ---------------------------------------
         m.submodules.rx = rx = DomainRenamer("eth_rx")(RxEngine(
             max_frame=cfg.MAX_FRAME, max_frame_vlan=cfg.MAX_FRAME_VLAN,
             jumbo_frame=cfg.jumbo_bytes))
         wiring.connect(m, phy.rx, rx.phy)
-        for src, dst in ((f.rcw1.rx_en.data, rx.enable), (f.rcw1.jumbo.data, rx.jumbo),
-                         (f.fmi.pm.data, rx.promiscuous), (f.raf.bcst_rej.data, rx.bcast_reject),
-                         (f.raf.mcst_rej.data, rx.mcast_reject),
-                         (Cat(f.uaw0.addr.data, f.uaw1.addr.data), rx.unicast)):
-            sync_sig = Signal(len(dst))
-            m.submodules += FFSynchronizer(src, sync_sig, o_domain="eth_rx")
-            m.d.comb += dst.eq(sync_sig)
-        m.submodules.rx_buffer = rxbuf = DomainRenamer("eth_rx")(RxFrameBuffer(cfg.rx_buffer_bytes))
+        # Receive configuration: captured into the receive domain on a handshake (cdc.py) after
+        # every register write (and once after reset), not synchronised bit by bit. The copy
+        # has the registers' reset values.
+        rx_cfg_fields = ((f.rcw1.rx_en.data, rx.enable, 1), (f.rcw1.jumbo.data, rx.jumbo, 0),
+                         (f.fmi.pm.data, rx.promiscuous, 0),
+                         (f.raf.bcst_rej.data, rx.bcast_reject, 0),
+                         (f.raf.mcst_rej.data, rx.mcast_reject, 0),
+                         (Cat(f.uaw0.addr.data, f.uaw1.addr.data), rx.unicast, 0))
+        rx_cfg_src = Cat(src for src, _, _ in rx_cfg_fields)
+        rx_cfg = Signal(len(rx_cfg_src),
+                        init=sum(v << off for off, v in zip(
+                            [sum(len(d) for _, d, _ in rx_cfg_fields[:i]) for i in range(len(rx_cfg_fields))],
+                            [v for _, _, v in rx_cfg_fields])))
+        m.submodules.rx_cfg_cross = rx_cfg_cross = HandshakeCrossing(
+            len(rx_cfg_src), i_domain="sync", o_domain="eth_rx")
+        rx_cfg_dirty = Signal(init=1)
+        m.d.comb += [rx_cfg_cross.i_data.eq(rx_cfg_src), rx_cfg_cross.o_ready.eq(1),
+                     rx_cfg_cross.i_start.eq(rx_cfg_dirty & ~rx_cfg_cross.i_busy)]
+        with m.If(bridge.reg.w_stb):
+            m.d.sync += rx_cfg_dirty.eq(1)
+        with m.Elif(rx_cfg_cross.i_start):
+            m.d.sync += rx_cfg_dirty.eq(0)
+        with m.If(rx_cfg_cross.o_valid):
+            m.d.eth_rx += rx_cfg.eq(rx_cfg_cross.o_data)
+        m.d.comb += Cat(dst for _, dst, _ in rx_cfg_fields).eq(rx_cfg)
+        # The RX frame buffer is also the crossing into the system clock (frame_fifo.py).
+        m.submodules.rx_buffer = rxbuf = AsyncFrameFIFO(
+            9, cfg.rx_buffer_bytes, w_domain="eth_rx", r_domain="sync")
         m.d.comb += [
-            rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(rx.w_data), rxbuf.w_last.eq(rx.w_last),
-            rx.w_full.eq(rxbuf.w_full), rxbuf.commit.eq(rx.commit), rxbuf.rollback.eq(rx.rollback),
+            rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(Cat(rx.w_data, rx.w_last)),
+            rx.w_full.eq(~rxbuf.w_rdy), rxbuf.commit.eq(rx.commit), rxbuf.rollback.eq(rx.rollback),
         ]
-        m.submodules.rx_fifo = rx_fifo = AsyncFIFO(
-            width=9, depth=RX_CDC_BYTES, w_domain="eth_rx", r_domain="sync")
-        m.submodules.rx_lengths = rx_lengths = AsyncFIFO(
-            width=16, depth=RX_LENGTHS, w_domain="eth_rx", r_domain="sync")
+        # Frame lengths for the status stream, counted as the bytes leave (system clock). One
+        # status beat waits at a time: a frame's last byte waits until the previous frame's
+        # status has been taken (the DMA takes it right after the frame's data).
+        rx_head = TxBeat(rxbuf.r_data)
+        rx_frame_len = Signal(cfg.length_bits)
+        rx_status_full = Signal()
+        rx_status_len = Signal(cfg.length_bits)
+        rx_bytes = stream.Signature(TxBeat).create()
         m.d.comb += [
-            rx_fifo.w_en.eq(rxbuf.beats.valid), rx_fifo.w_data.eq(rxbuf.beats.payload),
-            rxbuf.beats.ready.eq(rx_fifo.w_rdy),
-            rx_lengths.w_en.eq(rxbuf.lengths.valid), rx_lengths.w_data.eq(rxbuf.lengths.payload),
-            rxbuf.lengths.ready.eq(rx_lengths.w_rdy),
+            rx_bytes.valid.eq(rxbuf.r_rdy & ~(rx_head.last & rx_status_full)),
+            rx_bytes.payload.eq(rx_head),
+            rxbuf.r_en.eq(rx_bytes.valid & rx_bytes.ready),
         ]
+        with m.If(rx_bytes.valid & rx_bytes.ready):
+            m.d.sync += rx_frame_len.eq(Mux(rx_head.last, 0, rx_frame_len + 1))
         axis_rx, axis_rxs = self.m_axis_rx, self.m_axis_rxs
+        with m.If(rx_bytes.valid & rx_bytes.ready & rx_head.last):
+            m.d.sync += [rx_status_full.eq(1), rx_status_len.eq(rx_frame_len + 1)]
+        with m.Elif(axis_rxs.tready):
+            m.d.sync += rx_status_full.eq(0)
         if cfg.data_width == 8:
             m.d.comb += [
-                axis_rx.tvalid.eq(rx_fifo.r_rdy), axis_rx.tdata.eq(rx_fifo.r_data[:8]),
-                axis_rx.tlast.eq(rx_fifo.r_data[8]), axis_rx.tkeep.eq(1), axis_rx.tuser.eq(0),
-                rx_fifo.r_en.eq(axis_rx.tready),
+                axis_rx.tvalid.eq(rx_bytes.valid), axis_rx.tdata.eq(rx_head.data),
+                axis_rx.tlast.eq(rx_head.last), axis_rx.tkeep.eq(1), axis_rx.tuser.eq(0),
+                rx_bytes.ready.eq(axis_rx.tready),
             ]
         else:
             # Bytes packed into wider beats in the system clock (stream_width.py).
             m.submodules.rx_width = rx_width = RxBytesToStream(cfg.data_width)
-            m.d.comb += [rx_width.bytes.valid.eq(rx_fifo.r_rdy),
-                         rx_width.bytes.payload.eq(rx_fifo.r_data),
-                         rx_fifo.r_en.eq(rx_width.bytes.ready)]
+            wiring.connect(m, rx_bytes, rx_width.bytes)
             wiring.connect(m, rx_width.axis, wiring.flipped(axis_rx))
-        m.d.comb += [
-            axis_rxs.tvalid.eq(rx_lengths.r_rdy), axis_rxs.tdata.eq(rx_lengths.r_data),
-            axis_rxs.tlast.eq(1), rx_lengths.r_en.eq(axis_rxs.tready),
-        ]
-        m.submodules.rx_events = rx_events = AsyncFIFO(
-            width=RxEvent.size, depth=RX_EVENTS, w_domain="eth_rx", r_domain="sync")
-        m.d.comb += [rx_events.w_en.eq(rx.event.valid), rx_events.w_data.eq(rx.event.payload)]
+        m.d.comb += [axis_rxs.tvalid.eq(rx_status_full), axis_rxs.tdata.eq(rx_status_len),
+                     axis_rxs.tlast.eq(1)]
+        m.submodules.rx_events = rx_events = HandshakeCrossing(
+            RxEvent.size, i_domain="eth_rx", o_domain="sync")
+        m.d.comb += [rx_events.i_start.eq(rx.event.valid), rx_events.i_data.eq(rx.event.payload)]
 
         # -- statistics and interrupts ------------------------------------------------------
         m.submodules.stats = stats = Statistics(counter_width=cfg.counter_width,
@@ -281,10 +288,10 @@ class EthMAC(wiring.Component):
                      reg.r_data.eq(port.r_data | stats.r_data),
                      stats.r_stb.eq(reg.r_stb), stats.r_addr.eq(reg.r_addr)]
         m.d.comb += [
-            stats.rx.valid.eq(rx_events.r_rdy), stats.rx.payload.eq(rx_events.r_data),
-            rx_events.r_en.eq(stats.rx.ready),
-            stats.tx.valid.eq(tx_events.r_rdy), stats.tx.payload.eq(tx_events.r_data),
-            tx_events.r_en.eq(stats.tx.ready),
+            stats.rx.valid.eq(rx_events.o_valid), stats.rx.payload.eq(rx_events.o_data),
+            rx_events.o_ready.eq(stats.rx.ready),
+            stats.tx.valid.eq(tx_events.o_valid), stats.tx.payload.eq(tx_events.o_data),
+            tx_events.o_ready.eq(stats.tx.ready),
         ]
         irq = 0
         for name, _, _ in IRQ_BITS:

@@ -4,9 +4,13 @@ Frame: 32 preamble ones, start 01, opcode (01 write, 10 read), PHY address, regi
 turnaround (write: 10 driven; read: released, the PHY drives 0), 16 data bits, MSB first. MDIO
 changes after the falling edge of MDC and is sampled at its rising edge; MDC runs at
 ``clk / (2 * (divider + 1))`` and only during a transaction.
+
+The frame is not copied into a shift register: each bit is selected by the bit counter from the
+request inputs, which are register-bank fields that the drivers leave unchanged while the master
+is busy (they wait for MCR.ready before writing MCR, MWD again).
 """
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -30,6 +34,7 @@ class MDIOMaster(wiring.Component):
     start : In(1)
         Pulse: start a transaction with ``op``, ``phyad``, ``regad``, ``wdata``.
     op : In(2), phyad : In(5), regad : In(5), wdata : In(16)
+        Must stay unchanged until ``ready`` returns (they are read bit by bit).
     ready : Out(1)
         No transaction in progress.
     rdata : Out(16)
@@ -49,20 +54,21 @@ class MDIOMaster(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        shift = Signal(FRAME_BITS)
         bit = Signal(range(FRAME_BITS))
         tick_cnt = Signal(6)
         is_read = Signal()
         busy = Signal()
         m.d.comb += self.ready.eq(~busy)
+        # MSB first on the wire: 32 preamble ones, then ST 01, OP, PHYAD, REGAD, TA 10, DATA
+        # (``body``, bit 31 first). Frame bit bit + 1 goes out at the next falling edge.
+        body = Cat(self.wdata, Const(0b10, 2), self.regad, self.phyad, self.op, Const(0b01, 2))
+        next_bit = Signal()
+        m.d.comb += next_bit.eq(Mux(bit < 31, 1, body.bit_select((62 - bit)[:5], 1)))
 
         with m.If(~busy):
             with m.If(self.start & self.enable):
-                # MSB first on the wire: preamble, ST 01, OP, PHYAD, REGAD, TA 10, DATA.
-                frame = Cat(self.wdata, Const(0b10, 2), self.regad, self.phyad, self.op,
-                            Const(0b01, 2), Const((1 << 32) - 1, 32))
                 m.d.sync += [
-                    busy.eq(1), shift.eq(frame << 1), bit.eq(0), tick_cnt.eq(0),
+                    busy.eq(1), bit.eq(0), tick_cnt.eq(0),
                     is_read.eq(self.op == 0b10),
                     self.mdc.eq(0), self.mdio_oe.eq(1), self.mdio_o.eq(1),
                 ]
@@ -78,8 +84,7 @@ class MDIOMaster(wiring.Component):
                     with m.If(bit == FRAME_BITS - 1):
                         m.d.sync += [busy.eq(0), self.mdio_oe.eq(0), self.mdio_o.eq(1)]
                     with m.Else():
-                        m.d.sync += [bit.eq(bit + 1), self.mdio_o.eq(shift[-1]),
-                                     shift.eq(shift << 1)]
+                        m.d.sync += [bit.eq(bit + 1), self.mdio_o.eq(next_bit)]
                         with m.If(is_read & (bit + 1 == TA_BIT)):
                             m.d.sync += self.mdio_oe.eq(0)
             with m.Else():

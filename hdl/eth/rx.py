@@ -18,8 +18,9 @@ Verdict of a frame of ``n`` bytes (destination address to FCS), first matching r
 8. ``OK``: delivered.
 """
 
-from amaranth.hdl import Array, Module, Mux, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from .crc import RESIDUE, crc32_next
@@ -104,7 +105,15 @@ class RxEngine(wiring.Component):
 
         crc = Signal(32, init=0xFFFFFFFF)
         count = Signal(14)
-        hold = Array(Signal(8, name=f"hold{i}") for i in range(HOLD))   # hold[0] newest
+        # The bytes held back: a delay line of HOLD bytes in a small memory (distributed RAM on
+        # ECP5) indexed by the byte count, instead of HOLD shift registers. Byte ``count`` is
+        # written at ``count % 8``; byte ``count - HOLD`` is read (asynchronously) meanwhile.
+        m.submodules.hold = hold_mem = Memory(shape=8, depth=8, init=[])
+        hold_w = hold_mem.write_port()
+        hold_r = hold_mem.read_port(domain="comb")
+        m.d.comb += [hold_w.addr.eq(count[:3]), hold_w.data.eq(byte),
+                     hold_r.addr.eq((count - HOLD)[:3])]
+        held = hold_r.data              # byte count - HOLD
         er_seen = Signal()
         overflow = Signal()
         vlan = Signal()
@@ -175,19 +184,18 @@ class RxEngine(wiring.Component):
                         short.eq(count < 64 - 1),
                         too_long.eq(over),
                         min_hold.eq(count >= HOLD - 1),
-                        hold[0].eq(byte),
                     ]
-                    m.d.sync += [hold[i].eq(hold[i - 1]) for i in range(1, HOLD)]
+                    m.d.comb += hold_w.en.eq(1)
                     with m.If(count < 6):
                         m.d.comb += [flt.strobe.eq(1), flt.byte.eq(byte), flt.index.eq(count)]
                     with m.If(count == 12):
                         m.d.sync += vlan.eq(byte == 0x81)
                     with m.If(count == 13):
                         m.d.sync += vlan.eq(vlan & (byte == 0x00))
-                    # hold[HOLD-1] is byte count-HOLD: not the last before the FCS, since
+                    # ``held`` is byte count-HOLD: not the last before the FCS, since
                     # byte count-FCS_BYTES follows it.
                     with m.If(count >= HOLD):
-                        m.d.comb += [self.w_en.eq(1), self.w_data.eq(hold[HOLD - 1])]
+                        m.d.comb += [self.w_en.eq(1), self.w_data.eq(held)]
                         with m.If(self.w_full):
                             m.d.sync += overflow.eq(1)
                 with m.Elif(phy.ce):                        # rx_dv fell: end of frame
@@ -210,7 +218,7 @@ class RxEngine(wiring.Component):
                     with m.Else():
                         m.d.comb += verdict.eq(RxVerdict.OK)
                     with m.If(verdict == RxVerdict.OK):
-                        m.d.comb += [self.w_en.eq(1), self.w_data.eq(hold[HOLD - 1]),
+                        m.d.comb += [self.w_en.eq(1), self.w_data.eq(held),
                                      self.w_last.eq(1), self.commit.eq(1)]
                     with m.Else():
                         m.d.comb += self.rollback.eq(1)

@@ -8,7 +8,7 @@ The counters live in one small memory (64 words of ``counter_width`` bits, a blo
 word ``(offset - 0x200) / 8``, updated by a single adder: an event becomes at most five
 read-modify-write steps (frames or drop counter, bytes, broadcast/multicast, VLAN, size bin),
 issued one per cycle and written back two cycles after their read. The next event starts after
-the last write, so every step reads a settled word; an event takes 7 system cycles, far less
+the last write, so every step reads a settled word; an event takes 9 system cycles, far less
 than the shortest frame (84 byte times), and events wait in their crossing FIFOs meanwhile.
 Register reads share the memory's read port: a read of 0x200..0x3FC is answered from it with
 the bank's latency of one cycle (an update step waits for that cycle). After reset the memory is
@@ -112,7 +112,10 @@ class Statistics(wiring.Component):
 
         m.submodules.mem = mem = Memory(shape=cw, depth=COUNTER_WORDS, init=[])
         wp = mem.write_port()
-        rp = mem.read_port(transparent_for=())
+        # Transparent: a read of the word written in the same cycle returns the new value. The steps
+        # of one event use distinct words, so only a register read can collide (and then sees the
+        # newer count); it is also the cheaper collision logic on ECP5 (scripts/ecp5.py).
+        rp = mem.read_port(transparent_for=(wp,))
 
         # The event being counted, as one layout: direction, ok, length, classes, drop counter.
         is_rx = Signal()
@@ -139,40 +142,46 @@ class Statistics(wiring.Component):
             if i:
                 with m.If(length >= low):
                     m.d.comb += size_bin.eq(i)
-        # The steps of the event: (word, amount, enable).
+        # The steps of the event: (word, adds the length (else 1), enable). ``length`` stays
+        # unchanged until the event's last write-back, so the pipeline carries one flag.
         steps = [
-            (Mux(ok, idx("rxfl", "txfl"), drop), 1, 1),
-            (idx("rxbl", "txbl"), length, ok),
-            (Mux(bcast, idx("rxbcstfl", "txbcstfl"), idx("rxmcstfl", "txmcstfl")), 1,
+            (Mux(ok, idx("rxfl", "txfl"), drop), 0, 1),
+            (idx("rxbl", "txbl"), 1, ok),
+            (Mux(bcast, idx("rxbcstfl", "txbcstfl"), idx("rxmcstfl", "txmcstfl")), 0,
              ok & (bcast | mcast)),
-            (idx("rxvlanfl", "txvlanfl"), 1, ok & vlan),
-            (idx("rx64bl", "tx64bl") + size_bin, 1, ok),
+            (idx("rxvlanfl", "txvlanfl"), 0, ok & vlan),
+            (idx("rx64bl", "tx64bl") + size_bin, 0, ok),
         ]
-        step_word = Signal(range(COUNTER_WORDS))
-        step_amount = Signal(14)
-        step_en = Signal()
         n_steps = len(steps)
-        step = Signal(range(n_steps + 2))       # step issued; then n_steps, n_steps+1: draining
+        step = Signal(range(n_steps + 2))       # step to issue; then n_steps, n_steps+1: draining
+        step_next = Signal.like(step)
         running = Signal()
-        with m.Switch(step):
+        prep = Signal()                         # first cycle of an event: its first step is looked up
+        # The step table is looked up for the *next* step and registered, so that the read
+        # address comes from registers (the size-bin comparisons stay out of the memory path).
+        step_word = Signal(range(COUNTER_WORDS))
+        step_bytes = Signal()
+        step_en = Signal()
+        with m.Switch(step_next):
             for i, (w, a, e) in enumerate(steps):
                 with m.Case(i):
-                    m.d.comb += [step_word.eq(w), step_amount.eq(a), step_en.eq(e)]
+                    m.d.sync += [step_word.eq(w), step_bytes.eq(a), step_en.eq(e)]
 
         # Read port: a register read wins; an update step waits for it.
         bus_hit = self.r_stb & self.r_addr[9] & (self.r_addr[10:] == 0)
         clearing = Signal(init=1)
         clear_word = Signal(range(COUNTER_WORDS))
-        issue = running & (step < n_steps) & ~bus_hit
+        issue = running & ~prep & (step < n_steps) & ~bus_hit
         m.d.comb += [rp.addr.eq(Mux(bus_hit, self.r_addr[3:9], step_word)), rp.en.eq(1)]
 
         # Pipeline: read (issue) -> read data registered -> write back the sum.
-        p1_valid, p1_word, p1_amount = Signal(), Signal(range(COUNTER_WORDS)), Signal(14)
-        p2_valid, p2_word, p2_amount = Signal(), Signal(range(COUNTER_WORDS)), Signal(14)
+        p1_valid, p1_word, p1_bytes = Signal(), Signal(range(COUNTER_WORDS)), Signal()
+        p2_valid, p2_word, p2_bytes = Signal(), Signal(range(COUNTER_WORDS)), Signal()
         p2_data = Signal(cw)
-        m.d.sync += [p1_valid.eq(issue & step_en), p1_word.eq(step_word), p1_amount.eq(step_amount),
-                     p2_valid.eq(p1_valid), p2_word.eq(p1_word), p2_amount.eq(p1_amount),
+        m.d.sync += [p1_valid.eq(issue & step_en), p1_word.eq(step_word), p1_bytes.eq(step_bytes),
+                     p2_valid.eq(p1_valid), p2_word.eq(p1_word), p2_bytes.eq(p1_bytes),
                      p2_data.eq(rp.data)]
+        p2_amount = Mux(p2_bytes, length, 1)
         with m.If(clearing):
             m.d.comb += [wp.addr.eq(clear_word), wp.data.eq(0), wp.en.eq(1)]
             m.d.sync += clear_word.eq(clear_word + 1)
@@ -181,16 +190,19 @@ class Statistics(wiring.Component):
         with m.Else():
             m.d.comb += [wp.addr.eq(p2_word), wp.data.eq(p2_data + p2_amount), wp.en.eq(p2_valid)]
 
-        # Sequencer: idle -> steps 0..4 (a step waits while a register read uses the port) ->
-        # two cycles for the last write-backs -> idle.
+        # Sequencer: idle -> prep -> steps 0..4 (a step waits while a register read uses the
+        # port) -> two cycles for the last write-backs -> idle.
         m.d.comb += idle.eq(~clearing & ~running)
+        m.d.comb += step_next.eq(step)
+        with m.If(running & ~prep & (step != n_steps + 1) & (issue | (step >= n_steps))):
+            m.d.comb += step_next.eq(step + 1)
+        m.d.sync += step.eq(step_next)
         with m.If(take_rx | take_tx):
-            m.d.sync += [running.eq(1), step.eq(0)]
-        with m.Elif(running):
-            with m.If(step == n_steps + 1):
-                m.d.sync += running.eq(0)
-            with m.Elif(issue | (step >= n_steps)):
-                m.d.sync += step.eq(step + 1)
+            m.d.sync += [running.eq(1), prep.eq(1), step.eq(0)]
+        with m.Elif(prep):
+            m.d.sync += prep.eq(0)
+        with m.Elif(running & (step == n_steps + 1)):
+            m.d.sync += running.eq(0)
 
         # Register reads: data from the read port in the cycle after r_stb, then held.
         first = Signal()

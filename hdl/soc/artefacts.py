@@ -121,7 +121,7 @@ def device_tree(config: SocConfig) -> str:
         "\t#dma-cells = <1>;",
         "\tinterrupt-parent = <&plic>;",
         f"\tinterrupts = <{c.plic_irq_mm2s} {c.plic_irq_s2mm}>;",
-        f"\txlnx,addrwidth = <{c.dma.ADDR_WIDTH:#x}>;",
+        f"\txlnx,addrwidth = <{c.dma.addr_width:#x}>;",
     ]
     if c.dma.scatter_gather:
         lines.append("\txlnx,include-sg;")

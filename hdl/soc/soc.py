@@ -77,7 +77,7 @@ class Soc(wiring.Component):
                              if n.startswith(_PHY_PREFIXES) or n in _MDIO_PORTS}
         members = {
             "s_axil": In(AXI4LiteSignature(addr_width=cfg.addr_width, data_width=cfg.DATA_WIDTH)),
-            "m_axi": Out(AXI4Signature(addr_width=cfg.dma.ADDR_WIDTH, data_width=cfg.dma.data_width,
+            "m_axi": Out(AXI4Signature(addr_width=cfg.dma.addr_width, data_width=cfg.dma.data_width,
                                        id_width=ID_WIDTH)),
             "irq_sources": In(cfg.plic.ids),
             "eip": Out(cfg.plic.contexts),

@@ -13,6 +13,8 @@ The sequences follow the real drivers access by access (driver.md, "Drivers"):
   IRQ enables 0x7000), ``start_transfer`` (threshold = number of pending transfers, CURDESC,
   delay, RS and poll not halted, TAILDESC), the IRQ handler (read DMASR, W1C of
   ``status & 0x7000``, error -> reset, IOC/Dly -> complete Cmplt descriptors and start).
+* The same driver's simple (direct register) mode, for a core without scatter-gather:
+  RS, SA/DA, LENGTH per transfer (:class:`XilinxDmaSimpleChannel`).
 * Linux ``drivers/net/ethernet/xilinx/xilinx_axienet_main.c``: the MSB probe on CURDESC_MSB,
   ring init (coalescing count and delay, IRQ enables, CURDESC, RS, RX TAILDESC at the last RX
   descriptor), ``start_xmit`` (TXSOF/TXEOF, TAILDESC), the TX completion walk (clears STATUS),
@@ -32,6 +34,7 @@ from .regs import axi_dma as R
 
 
 __all__ = ["DmaMemory", "Allocator", "Ring", "DmaError", "ArceOsAxiDma", "XilinxDmaChannel",
+           "XilinxDmaSimpleChannel",
            "AxiEnetDma", "DESC_SIZE", "CTRL_TXSOF", "CTRL_TXEOF", "STS_CMPLT", "STS_RXSOF",
            "STS_RXEOF", "STS_ERR_MASK", "IRQ_ALL"]
 
@@ -85,14 +88,18 @@ def _w32(mem, addr, value):
 
 
 class Ring:
-    """A circular ring of ``n`` descriptors (NXTDESC links the last to the first)."""
+    """A circular ring of ``n`` descriptors (NXTDESC links the last to the first).
+
+    Addresses may exceed 32 bits: :meth:`set` of NXTDESC or BUFFER_ADDRESS writes the upper
+    half to the _MSB word that follows it (0 for a 32-bit address, which 32-bit mode ignores).
+    """
 
     def __init__(self, mem: DmaMemory, alloc: Allocator, n: int):
         self.mem, self.n = mem, n
         self.base = alloc.alloc(n * DESC_SIZE, DESC_SIZE)
         mem.write(self.base, bytes(n * DESC_SIZE))
         for i in range(n):
-            _w32(mem, self.addr(i) + NXTDESC, self.addr((i + 1) % n))
+            self.set(i, NXTDESC, self.addr((i + 1) % n))
 
     def addr(self, i: int) -> int:
         return self.base + (i % self.n) * DESC_SIZE
@@ -102,6 +109,8 @@ class Ring:
 
     def set(self, i: int, off: int, value: int) -> None:
         _w32(self.mem, self.addr(i) + off, value)
+        if off in (NXTDESC, BUFFER):
+            _w32(self.mem, self.addr(i) + off + 4, value >> 32)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -179,15 +188,15 @@ class ArceOsChannel:
     async def to_hw(self):
         b = self.bd
         if b.halted:
-            await self._wr(R.MM2S_CURDESC, b.ring.addr(b.head))
-            await self._wr(R.MM2S_CURDESC + 4, 0)                        # CURDESC_MSB
+            await self._wr(R.MM2S_CURDESC, b.ring.addr(b.head) & 0xFFFFFFFF)
+            await self._wr(R.MM2S_CURDESC + 4, b.ring.addr(b.head) >> 32)  # CURDESC_MSB
         await self._modify(R.MM2S_DMACR, 0, R.MM2S_DMACR_RS_MASK)
         b.halted = False
         if b.pending:
             b.submitted += b.pending
             b.pending = 0
-            await self._wr(R.MM2S_TAILDESC, b.ring.addr(b.tail))
-            await self._wr(R.MM2S_TAILDESC + 4, 0)                       # TAILDESC_MSB
+            await self._wr(R.MM2S_TAILDESC, b.ring.addr(b.tail) & 0xFFFFFFFF)
+            await self._wr(R.MM2S_TAILDESC + 4, b.ring.addr(b.tail) >> 32)  # TAILDESC_MSB
 
     async def wait(self, max_polls: int = 100_000):
         for _ in range(max_polls):
@@ -304,8 +313,9 @@ class XilinxDmaChannel:
     """
 
     def __init__(self, mmio: Mmio, base: int, mem: DmaMemory, alloc: Allocator, name: str,
-                 nsegs: int = 32, irq_delay: int = 0):
+                 nsegs: int = 32, irq_delay: int = 0, ext_addr: bool = False):
         self.mmio, self.base, self.mem, self.name = mmio, base, mem, name
+        self.ext_addr = ext_addr            # DT xlnx,addrwidth > 32: 64-bit pointer writes
         self.ring = Ring(mem, alloc, nsegs)
         self.next_seg = 0
         self.pending: list[int] = []
@@ -320,6 +330,12 @@ class XilinxDmaChannel:
 
     async def _wr(self, off, v):
         await self.mmio.write(self.base + off, v)
+
+    async def _wr_addr(self, off, addr):
+        """``xilinx_write``: the low word, then (``ext_addr``) the MSB word (lo_hi_writeq)."""
+        await self._wr(off, addr & 0xFFFFFFFF)
+        if self.ext_addr:
+            await self._wr(off + 4, addr >> 32)
 
     async def reset(self, max_polls: int = 1000):
         """``xilinx_dma_chan_reset``: Reset, poll, then enable all interrupts (0x7000)."""
@@ -354,7 +370,7 @@ class XilinxDmaChannel:
         if len(self.pending) <= 0xFF:
             reg = (reg & ~R.MM2S_DMACR_IRQ_THRESHOLD_MASK) | (len(self.pending) << 16)
             await self._wr(R.MM2S_DMACR, reg)
-        await self._wr(R.MM2S_CURDESC, self.ring.addr(head))
+        await self._wr_addr(R.MM2S_CURDESC, self.ring.addr(head))
         reg = (reg & ~R.MM2S_DMACR_IRQ_DELAY_MASK) | (self.irq_delay << 24)
         await self._wr(R.MM2S_DMACR, reg)
         # xilinx_dma_start: RS, poll until not halted
@@ -365,7 +381,7 @@ class XilinxDmaChannel:
         else:
             self.err = True
             raise DmaError(self.name, await self._rd(R.MM2S_DMASR))
-        await self._wr(R.MM2S_TAILDESC, self.ring.addr(tail))
+        await self._wr_addr(R.MM2S_TAILDESC, self.ring.addr(tail))
         self.active += self.pending
         self.pending = []
         self.idle = False
@@ -392,6 +408,94 @@ class XilinxDmaChannel:
             if not self.ring.get(i, STATUS) & STS_CMPLT:
                 break
             self.done.append(self.active.pop(0))
+
+
+class XilinxDmaSimpleChannel:
+    """One AXIDMA channel without scatter-gather (PG021 direct register mode), as
+    ``xilinx_dma.c`` drives it when the core has no SG engine (``has_sg`` false): one transfer
+    at a time; ``start_transfer`` sets the coalesce count, RS (and polls Halted), then writes
+    SA/DA (``xilinx_write``: low word, MSB word with ``ext_addr``) and LENGTH (BTT), which
+    starts it; the IRQ handler W1Cs ``status & 0x7000``, an error raises :class:`DmaError`,
+    IOC completes the active transfer and starts the next one.
+
+    ``done`` lists ``(addr, length)`` per completed transfer; for S2MM the length is the one
+    LENGTH reads back (bytes received), as a driver computing the residue would read it.
+    """
+
+    SA, LENGTH = 0x18, 0x28             # SA (MM2S) / DA (S2MM), LENGTH (BTT)
+
+    def __init__(self, mmio: Mmio, base: int, name: str, *, ext_addr: bool = False):
+        self.mmio, self.base, self.name, self.ext_addr = mmio, base, name, ext_addr
+        self.pending: list[tuple[int, int]] = []
+        self.active: tuple[int, int] | None = None
+        self.done: list[tuple[int, int]] = []
+        self.err = False
+
+    async def _rd(self, off):
+        return await self.mmio.read(self.base + off)
+
+    async def _wr(self, off, v):
+        await self.mmio.write(self.base + off, v)
+
+    async def reset(self, max_polls: int = 1000):
+        """``xilinx_dma_chan_reset``: Reset, poll, then enable all interrupts (0x7000)."""
+        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RESET_MASK)
+        for _ in range(max_polls):
+            if not await self._rd(R.MM2S_DMACR) & R.MM2S_DMACR_RESET_MASK:
+                break
+        else:
+            raise TimeoutError(f"{self.name}: reset timeout")
+        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | IRQ_ALL)
+        self.err, self.active = False, None
+        self.pending.clear()
+
+    async def alloc_chan_resources(self):
+        """``xilinx_dma_alloc_chan_resources``: resetting one AXIDMA channel resets the other,
+        so the interrupts are enabled again here (DMACR |= 0x7000)."""
+        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | IRQ_ALL)
+
+    def prep(self, addr: int, length: int):
+        """``prep_slave_sg`` with one segment; a zero length is refused as Linux does."""
+        if not 0 < length <= LEN_MASK:
+            raise ValueError(f"{self.name}: transfer length {length} out of range")
+        self.pending.append((addr, length))
+
+    async def issue_pending(self):
+        await self.start_transfer()
+
+    async def start_transfer(self):
+        if self.err or self.active is not None or not self.pending:
+            return
+        reg = await self._rd(R.MM2S_DMACR)
+        reg = (reg & ~R.MM2S_DMACR_IRQ_THRESHOLD_MASK) | (1 << 16)
+        await self._wr(R.MM2S_DMACR, reg)
+        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
+        for _ in range(1000):
+            if not await self._rd(R.MM2S_DMASR) & R.MM2S_DMASR_HALTED_MASK:
+                break
+        else:
+            self.err = True
+            raise DmaError(self.name, await self._rd(R.MM2S_DMASR))
+        addr, length = self.active = self.pending.pop(0)
+        await self._wr(self.SA, addr & 0xFFFFFFFF)
+        if self.ext_addr:
+            await self._wr(self.SA + 4, addr >> 32)
+        await self._wr(self.LENGTH, length)
+
+    async def irq_handler(self) -> bool:
+        """``xilinx_dma_irq_handler``; returns False for IRQ_NONE."""
+        status = await self._rd(R.MM2S_DMASR)
+        if not status & IRQ_ALL:
+            return False
+        await self._wr(R.MM2S_DMASR, status & IRQ_ALL)
+        if status & R.MM2S_DMASR_ERR_IRQ_MASK:
+            self.err = True
+            raise DmaError(self.name, status)
+        if status & (R.MM2S_DMASR_IOC_IRQ_MASK | R.MM2S_DMASR_DLY_IRQ_MASK) and self.active:
+            self.done.append((self.active[0], await self._rd(self.LENGTH)))
+            self.active = None
+            await self.start_transfer()
+        return True
 
 
 # ------------------------------------------------------------------------------------------------
@@ -447,6 +551,12 @@ class AxiEnetDma:
         await self._wr(R.MM2S_CURDESC + 4, 0)
         return self.ext_addr
 
+    async def _wr_addr(self, off, addr):
+        """``axienet_dma_out_addr``: the low word, then the MSB word with 64-bit DMA."""
+        await self._wr(off, addr & 0xFFFFFFFF)
+        if self.ext_addr:
+            await self._wr(off + 4, addr >> 32)
+
     async def device_reset(self):
         """``__axienet_device_reset``: DMACR.Reset on TX, poll until it clears."""
         await self._wr(R.MM2S_DMACR, R.MM2S_DMACR_RESET_MASK)
@@ -477,10 +587,10 @@ class AxiEnetDma:
         """``axienet_dma_bd_init`` / ``axienet_dma_start``."""
         await self._wr(S2MM + R.MM2S_DMACR, self._calc_cr(self.coalesce[1], self.delay[1]))
         await self._wr(R.MM2S_DMACR, self._calc_cr(self.coalesce[0], self.delay[0]))
-        await self._wr(S2MM + R.MM2S_CURDESC, self.rx_ring.addr(0))
+        await self._wr_addr(S2MM + R.MM2S_CURDESC, self.rx_ring.addr(0))
         await self._wr(S2MM + R.MM2S_DMACR, await self._rd(S2MM + R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
-        await self._wr(S2MM + R.MM2S_TAILDESC, self.rx_ring.addr(self.rx_ring.n - 1))
-        await self._wr(R.MM2S_CURDESC, self.tx_ring.addr(0))
+        await self._wr_addr(S2MM + R.MM2S_TAILDESC, self.rx_ring.addr(self.rx_ring.n - 1))
+        await self._wr_addr(R.MM2S_CURDESC, self.tx_ring.addr(0))
         await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
 
     async def open(self):
@@ -505,7 +615,7 @@ class AxiEnetDma:
             self.tx_ring.set(i, CONTROL, ctrl)
             last = i
             self.tx_tail = (i + 1) % self.tx_ring.n
-        await self._wr(R.MM2S_TAILDESC, self.tx_ring.addr(last))
+        await self._wr_addr(R.MM2S_TAILDESC, self.tx_ring.addr(last))
         return True
 
     def free_tx_chain(self) -> int:
@@ -539,7 +649,7 @@ class AxiEnetDma:
             tail = i
             self.rx_ci = (i + 1) % self.rx_ring.n
         if tail is not None:
-            await self._wr(S2MM + R.MM2S_TAILDESC, self.rx_ring.addr(tail))
+            await self._wr_addr(S2MM + R.MM2S_TAILDESC, self.rx_ring.addr(tail))
         return frames
 
     async def irq(self, rx: bool) -> int:

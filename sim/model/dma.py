@@ -49,6 +49,10 @@ class Channel:
     frame: bytearray = field(default_factory=bytearray)
     fetched: tuple | None = None
     completed: int = 0
+    sa: int = 0                     # simple mode: SA/DA, LENGTH, a transfer waiting (S2MM)
+    length: int = 0
+    busy: bool = False
+    xfer: tuple = (0, 0)            # simple mode: (address, length) latched at the start
 
     @property
     def rs(self):
@@ -77,14 +81,22 @@ class DMAModel:
     rx_queue : list of (bytes, int)
         Frames (and their status-stream length) offered on s_axis_s2mm, not yet consumed.
     faults : list of Fault
+    tokens : list of int
+        Completion tokens (descriptor address | 1) of the descriptors completed without error,
+        in the model's completion order (the RTL interleaves the two channels by timing:
+        compare per channel). Scatter-gather only; a soft reset does not clear it.
     """
 
-    def __init__(self, mem, data_width: int = 32):
+    def __init__(self, mem, data_width: int = 32, addr_width: int = 32, scatter_gather: bool = True):
         self.mem = mem
+        self.sg = scatter_gather
         self.bw = data_width // 8
+        self.aw = addr_width
+        self.amask = (1 << addr_width) - 1
         self.faults: list[Fault] = []
         self.tx_frames: list[bytes] = []
         self.rx_queue: list[tuple[bytes, int]] = []
+        self.tokens: list[int] = []
         self._reset()
 
     def _reset(self):
@@ -130,11 +142,20 @@ class DMAModel:
         if reg == 0x00:
             return c.dmacr | 0x2
         if reg == 0x04:
+            if not self.sg:         # SGIncld 0; no coalescer: DMASR[31:16] reads 0x0001
+                return c.dmasr() & 0xFFFF & ~(1 << 3) | 1 << 16
             return c.dmasr()
+        if not self.sg and reg in (0x18, 0x1C, 0x28):
+            return {0x18: c.sa & 0xFFFFFFFF, 0x1C: c.sa >> 32 if self.aw > 32 else 0,
+                    0x28: c.length}[reg]
+        if not self.sg and reg == 0x08:
+            return 0
         if reg == 0x08:
-            return c.curdesc
+            return c.curdesc & 0xFFFFFFFF
         if reg == 0x10:
-            return c.tail
+            return c.tail & 0xFFFFFFFF
+        if self.aw > 32 and reg in (0x0C, 0x14):
+            return (c.curdesc if reg == 0x0C else c.tail) >> 32
         return 0
 
     def _which(self, offset):
@@ -161,16 +182,26 @@ class DMAModel:
             c.thr_count = thr
             if c.rs and c.halted and not c.errors:
                 c.halted, c.idle = False, True
-            if not c.rs and not c.halted:
+            if not c.rs and not c.halted and not c.busy:
                 c.halted, c.idle, c.pending, c.fetched = True, False, False, None
         elif reg == 0x04:
             c.irq_bits &= ~(value & 0x7000)
+        elif not self.sg and reg in (0x18, 0x1C, 0x28):
+            self._simple_write(c, reg, value)
+            return
         elif reg == 0x08:
             if c.halted:
-                c.curdesc = c.next = value & ~0x3F
+                c.curdesc = c.next = (c.curdesc & ~0xFFFFFFFF | value & 0xFFFFFFC0) & self.amask
         elif reg == 0x10:
             if not c.halted:
-                c.tail = value & ~0x3F
+                c.tail = (c.tail & ~0xFFFFFFFF | value & 0xFFFFFFC0) & self.amask
+                c.pending = c.pending or self.aw == 32     # 64-bit: the MSB write commits
+        elif reg == 0x0C and self.aw > 32:
+            if c.halted:
+                c.curdesc = c.next = (c.curdesc & 0xFFFFFFFF | value << 32) & self.amask
+        elif reg == 0x14 and self.aw > 32:
+            if not c.halted:
+                c.tail = (c.tail & 0xFFFFFFFF | value << 32) & self.amask
                 c.pending = True
         self.run()
 
@@ -181,16 +212,67 @@ class DMAModel:
 
     def run(self):
         for name in ("mm2s", "s2mm"):
+            if not self.sg:
+                self._simple_step(name)
+                continue
             while self._step(name):
                 pass
+
+    # -- simple (direct register) mode, docs/dma.md "Simple mode" ------------------------------
+    def _simple_write(self, c, reg, value):
+        if reg == 0x18:
+            c.sa = (c.sa & ~0xFFFFFFFF | value) & self.amask
+        elif reg == 0x1C:
+            if self.aw > 32:
+                c.sa = (c.sa & 0xFFFFFFFF | value << 32) & self.amask
+        else:
+            c.length = value & ((1 << 26) - 1)
+            # a non-zero write while running and idle starts a transfer (0, or halted: nothing)
+            if c.length and not c.halted and not c.busy:
+                c.busy, c.idle, c.xfer = True, False, (c.sa, c.length)
+        self.run()
+
+    def _simple_step(self, name):
+        c = self.ch[name]
+        if not c.busy:
+            return
+        addr, length = c.xfer
+        addr &= ~(self.bw - 1)
+        if name == "mm2s":
+            data, resp = self._read_beats(addr, length)
+            self.tx_frames.append(bytes(data))
+        else:
+            if not self.rx_queue:
+                if not c.rs:                    # nothing received yet: given up
+                    c.busy, c.halted, c.idle = False, True, False
+                return
+            frame, flen = self.rx_queue[0]
+            take, rest = frame[:length], frame[length:]
+            if rest:
+                self.rx_queue[0] = (rest, flen)
+            else:
+                self.rx_queue.pop(0)
+            resp = self._write_bytes(addr, take)
+        c.busy = False
+        if resp:
+            self._error(c, "dma_slv" if resp == SLVERR else "dma_dec")
+            return
+        if name == "s2mm":
+            c.length = len(take)
+        c.irq_bits |= 0x1000
+        c.completed += 1
+        if c.rs:
+            c.idle = True
+        else:
+            c.halted, c.idle = True, False
 
     def _error(self, c, kind):
         c.errors |= 1 << ERR_BIT[kind]
         c.irq_bits |= 0x4000
         for o in self.ch.values():
             o.dmacr &= ~1
-            if o is c or o.idle or o.fetched is not None:
-                o.halted, o.idle, o.fetched = True, False, None
+            if o is c or o.idle or o.fetched is not None or o.busy:
+                o.halted, o.idle, o.fetched, o.busy = True, False, None, False
         c.halted, c.idle = True, False
 
     def _step(self, name) -> bool:
@@ -202,7 +284,10 @@ class DMAModel:
                 return False
             addr = c.next
             c.curdesc = addr
-            raw, resp = self._read_beats(addr, 32)
+            # the words the engine reads: NXTDESC, BUFFER_ADDRESS (and MSBs), CONTROL, STATUS
+            head, r1 = self._read_beats(addr, 0x10 if self.aw > 32 else 0x0C)
+            tail, r2 = self._read_beats(addr + 0x18, 8)
+            raw, resp = head.ljust(0x18, b"\0") + tail, r1 or r2
             if resp:
                 self._error(c, "sg_slv" if resp == SLVERR else "sg_dec")
                 return False
@@ -212,7 +297,11 @@ class DMAModel:
                 return False
             c.fetched = (addr, w)
         addr, w = c.fetched
-        nxt, buf, ctrl = w[0], w[2], w[6]
+        if self.aw > 32:
+            nxt, buf = (w[0] | w[1] << 32) & self.amask, (w[2] | w[3] << 32) & self.amask
+        else:
+            nxt, buf = w[0], w[2]
+        ctrl = w[6]
         length = ctrl & ((1 << 26) - 1)
         if name == "s2mm" and length and not self.rx_queue:
             if not c.rs:                      # a descriptor that received nothing is given up
@@ -254,10 +343,13 @@ class DMAModel:
                 status |= 1 << 31
             if eof:
                 app4 = flen
-        # write-back: STATUS, then APP4 on the last descriptor of an S2MM frame
-        wb = self._write_bytes(addr + 0x1C, status.to_bytes(4, "little"))
+        # write-back: APP4 on the last descriptor of an S2MM frame, then (once that is
+        # acknowledged without error) STATUS: STATUS is always the last write
+        wb = OKAY
         if app4 is not None:
-            wb = wb or self._write_bytes(addr + 0x30, app4.to_bytes(4, "little"))
+            wb = self._write_bytes(addr + 0x30, app4.to_bytes(4, "little"))
+        if not wb:
+            wb = self._write_bytes(addr + 0x1C, status.to_bytes(4, "little"))
         if wb:
             self._error(c, "sg_slv" if wb == SLVERR else "sg_dec")
             return False
@@ -265,6 +357,7 @@ class DMAModel:
             self._error(c, err)
             return False
         c.completed += 1
+        self.tokens.append(addr | 1)
         if name == "s2mm":
             c.in_frame = not eof
         if eof:

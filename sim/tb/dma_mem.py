@@ -39,6 +39,9 @@ class FaultyAxiRam(AxiRam):
         super().__init__(AxiBus.from_prefix(dut, prefix), dut.clk, dut.rst, size=size)
         self.faults: list[Fault] = []
         self.reads = self.writes = 0
+        #: When a list, every write beat that reaches the memory appends (address, length),
+        #: in the order the memory performs them.
+        self.write_log: list[tuple[int, int]] | None = None
         for h in (self.write_if, self.read_if):
             h.log.setLevel(logging.WARNING)
         rd, wr = self.read_if, self.write_if
@@ -58,6 +61,8 @@ class FaultyAxiRam(AxiRam):
             if r:
                 mem._b_resp = max(mem._b_resp or 0, r)
                 raise _Injected()
+            if mem.write_log is not None:
+                mem.write_log.append((address, len(data)))
             mem.write(address % mem.size, data)
 
         rd._read, wr._write = _read, _write
@@ -80,6 +85,13 @@ class FaultyAxiRam(AxiRam):
             for ch in (wr.aw_channel, wr.w_channel, wr.b_channel, rd.ar_channel, rd.r_channel):
                 seq = [rng.random() < pause for _ in range(997)]
                 ch.set_pause_generator(itertools.cycle(seq))
+
+    def read(self, address, length):
+        """Addresses wrap at the memory size (a 64-bit-address DMA sees it at every 1 MiB)."""
+        return super().read(address % self.size, length)
+
+    def write(self, address, data):
+        super().write(address % self.size, data)
 
     def _hit(self, addr, n, kind):
         worst = 0
