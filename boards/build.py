@@ -117,7 +117,7 @@ def clock_domain(net: str) -> str:
     PLL's second output (``pll_clkos``) -> ``rgmii_tx``; the PLL's main output (named after
     whatever yosys kept, e.g. ``bridge.clk``) -> ``sync``."""
     name = re.sub(r"^\$glbnet\$", "", net)
-    mt = re.search(r"(eth\d+_rx)_clk", name)
+    mt = re.search(r"(eth\d+_rx)", name)      # eth0_rx_clk, eth0_rx_reset.async_ff_clk, ...
     if mt:
         return mt.group(1)
     if "pll_clkos" in name or "rgmii_tx" in name:
@@ -127,9 +127,13 @@ def clock_domain(net: str) -> str:
 
 def parse_nextpnr_report(report: dict) -> tuple[dict, dict]:
     """``(fmax, util)`` from nextpnr's ``--report`` JSON; fmax is keyed by clock domain."""
-    fmax = {clock_domain(k): {"achieved": round(float(v["achieved"]), 2),
-                              "constraint": round(float(v["constraint"]), 2), "net": k}
-            for k, v in report.get("fmax", {}).items()}
+    fmax = {}
+    for net, v in report.get("fmax", {}).items():
+        key = clock_domain(net)
+        if key in fmax:         # two nets taken for one domain: keep both, by net name
+            key = net
+        fmax[key] = {"achieved": round(float(v["achieved"]), 2),
+                     "constraint": round(float(v["constraint"]), 2), "net": net}
     util = {k: {"used": int(v["used"]), "available": int(v["available"])}
             for k, v in sorted(report.get("utilization", {}).items()) if v.get("used")}
     return fmax, util
@@ -207,7 +211,8 @@ def build(board: str, out_dir: Path | None = None, *, verilog_only: bool = False
         platform = cls(toolchain="Trellis")
         opts = {"nextpnr_opts": f"--seed {seed} --report report.json --timing-allow-fail",
                 # the cell counts of the synthesised netlist (the -q log has no stat)
-                "script_after_synth": "tee -q -o stat.json stat -json"}
+                "script_after_synth": "tee -q -o stat.json stat -json",
+                "add_preferences": top.lpf_preferences()}
     else:
         platform = cls()
         opts = {}

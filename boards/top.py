@@ -110,6 +110,19 @@ class BoardTop(Elaboratable):
         else:
             self.pll_config = None
 
+    def lpf_preferences(self) -> str:
+        """Extra LPF lines for the Trellis flow: the RGMII receive clock constrained on its pin.
+
+        ``platform.add_clock_constraint`` writes ``FREQUENCY NET`` on a signal's name, and which
+        of a net's names survives synthesis is up to yosys (on the Colorlight build the receive
+        clock net came out as ``eth0_rx_reset.async_ff_clk`` and nextpnr ignored the constraint,
+        falling back to its 12 MHz default); ``FREQUENCY PORT`` names the pin, which is stable.
+        """
+        if self.board.phy != "rgmii":
+            return ""
+        port = f"eth_rgmii_{self.board.eth[0]}__rx_clk__io"
+        return f'FREQUENCY PORT "{port}" 125000000 HZ;'
+
     def elaborate(self, platform):
         m = Module()
         b = self.board
@@ -167,7 +180,7 @@ class BoardTop(Elaboratable):
             rx_activity = self._mii(m, platform, soc)
 
         # -- LEDs -----------------------------------------------------------------------------
-        beat = Signal(27)
+        beat = Signal(int(self.sys_hz).bit_length())      # top bit: about 1 s per period
         m.d.sync += beat.eq(beat + 1)
         irq = soc.eip.any() | soc.notify.any()
         indicators = [beat[-1], ~ResetSignal("sync"), _stretch(m, irq), _stretch(m, bridge.busy),
