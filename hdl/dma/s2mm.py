@@ -9,7 +9,10 @@ nothing; IHI 0022 A3.4.3 allows any strobe pattern).
 
 The descriptor ends when the frame ends (TLAST: RXEOF) or when the buffer is full (the frame
 continues in the next descriptor). ``done_bytes`` counts the bytes written (TKEEP of the last
-beat). Buffer addresses must be aligned to the data width; a buffer whose length is not a
+beat). TKEEP is honoured on a frame's last beat only, as a MAC sends it (every other beat is
+counted as full): per beat, ``bytes_left``/``count`` move by whole beats and only the small
+shortfall of the last beat is kept, so no byte count of the strobes feeds a 26-bit adder
+(the ECP5 critical path, docs/dma.md "Timing"). Buffer addresses must be aligned to the data width; a buffer whose length is not a
 multiple of the data width loses the bytes of the beat beyond its end if the frame continues.
 
 Errors: a SLVERR/DECERR B response is recorded (first one wins); the frame or buffer is still
@@ -91,7 +94,8 @@ class S2MMDataMover(wiring.Component):
 
         addr = Signal(self._aw)
         bytes_left = Signal(26)
-        count = Signal(26)
+        count = Signal(26)                      # bytes of the data beats, counted as full
+        shortfall = Signal(range(bw + 1))       # bytes missing in the last data beat
         eof = Signal()
         err = Signal(2)
         beats = Signal(9)                       # beats left in the current burst
@@ -139,7 +143,7 @@ class S2MMDataMover(wiring.Component):
                 m.d.comb += self.cmd_ready.eq(b_out == 0)
                 with m.If(self.cmd_valid & self.cmd_ready):
                     m.d.sync += [addr.eq(self.cmd_addr & ~Const(bw - 1, self._aw)),
-                                 bytes_left.eq(self.cmd_length), count.eq(0), eof.eq(0),
+                                 bytes_left.eq(self.cmd_length), count.eq(0), shortfall.eq(0), eof.eq(0),
                                  short.eq(self.cmd_length < bw), at_end.eq(self.cmd_length <= bw),
                                  err.eq(0), self.started.eq(0), n_ok.eq(0)]
                     m.next = "AW"
@@ -160,15 +164,19 @@ class S2MMDataMover(wiring.Component):
                 m.d.comb += [self.busy.eq(1), wr.w_valid.eq(pad | q.r_rdy),
                              q.r_en.eq(wr.w_ready & ~pad)]
                 with m.If(w_ok):
-                    left = Signal(26)
-                    m.d.comb += left.eq(bytes_left - nbytes)
-                    m.d.sync += [beats.eq(beats - 1), bytes_left.eq(left), count.eq(count + nbytes),
-                                 short.eq(left < bw), at_end.eq(left <= bw)]
-                    buffer_full = at_end & (nbytes == bytes_left[:lb + 1])
+                    m.d.sync += beats.eq(beats - 1)
+                    # A data beat that is not the buffer's or the frame's last one is full:
+                    # move by a whole beat; the compares come from registers only.
                     with m.If(~pad):
-                        m.d.sync += self.started.eq(1)
+                        m.d.sync += [bytes_left.eq(bytes_left - bw), count.eq(count + bw),
+                                     shortfall.eq(bw - nbytes),
+                                     short.eq(bytes_left < 2 * bw), at_end.eq(bytes_left <= 2 * bw),
+                                     self.started.eq(1)]
                         with m.If(q_last):
                             m.d.sync += eof.eq(1)
+                    # at_end: this data beat takes the buffer's last bytes (bufmask), or the
+                    # frame ends in it (TLAST): either way the descriptor ends.
+                    buffer_full = at_end & ~pad
                     with m.If(last_beat):
                         with m.If(eof | (~pad & q_last) | buffer_full | self.flush):
                             m.next = "WAIT_B"
@@ -179,7 +187,8 @@ class S2MMDataMover(wiring.Component):
                 m.d.comb += self.busy.eq(1)
                 with m.If((b_out == 0) | ((b_out == 1) & b_ok)):
                     with m.If(~self.flush):
-                        m.d.sync += [self.done.eq(1), self.done_bytes.eq(count), self.done_eof.eq(eof),
+                        m.d.sync += [self.done.eq(1), self.done_bytes.eq(count - shortfall),
+                                     self.done_eof.eq(eof),
                                      self.done_resp.eq(Mux(err != 0, err, Mux(b_ok, wr.b_resp, 0)))]
                     m.next = "IDLE"
             with m.State("DRAIN"):
