@@ -48,8 +48,12 @@ class S2MMDataMover(wiring.Component):
     cmd_addr, cmd_length, cmd_valid : In
         The buffer to fill (``cmd_length`` > 0); accepted when ``cmd_ready``.
     done : Out(1)
-        One-cycle pulse once every B of the descriptor came back: ``done_bytes`` written,
-        ``done_eof`` (the frame ended in this buffer), ``done_resp`` (first error, 0 = OKAY).
+        Level, held until ``done_ack``, once every B of the descriptor came back: ``done_bytes``
+        written, ``done_eof`` (the frame ended in this buffer), ``done_resp`` (first error,
+        0 = OKAY). The next command is accepted only after the ack (the channel hands the next
+        descriptor over during the previous one's write-back, so its ``done`` may come before
+        the channel looks at it).
+    done_ack : In(1)
     accept : In(1)
         The stream may enter the FIFO (the channel is running).
     cancel : In(1)
@@ -67,6 +71,7 @@ class S2MMDataMover(wiring.Component):
         super().__init__({
             "cmd_addr": In(addr_width), "cmd_length": In(26), "cmd_valid": In(1), "cmd_ready": Out(1),
             "done": Out(1), "done_bytes": Out(26), "done_eof": Out(1), "done_resp": Out(2),
+            "done_ack": In(1),
             "accept": In(1), "cancel": In(1), "flush": In(1),
             "started": Out(1), "busy": Out(1),
             "wr": Out(WriteRequestSignature(addr_width=addr_width, data_width=data_width)),
@@ -136,11 +141,12 @@ class S2MMDataMover(wiring.Component):
         last_beat = beats == 1
         m.d.comb += [wr.w_data.eq(q_data), wr.w_strb.eq(strb), wr.w_last.eq(last_beat)]
         m.d.sync += b_out.eq(b_out + (w_ok & last_beat) - b_ok)
-        m.d.sync += self.done.eq(0)
+        with m.If(self.done_ack):
+            m.d.sync += self.done.eq(0)
 
         with m.FSM():
             with m.State("IDLE"):
-                m.d.comb += self.cmd_ready.eq(b_out == 0)
+                m.d.comb += self.cmd_ready.eq((b_out == 0) & ~self.done)
                 with m.If(self.cmd_valid & self.cmd_ready):
                     m.d.sync += [addr.eq(self.cmd_addr & ~Const(bw - 1, self._aw)),
                                  bytes_left.eq(self.cmd_length), count.eq(0), shortfall.eq(0), eof.eq(0),
