@@ -24,7 +24,9 @@ PG021 v7.1 behaviour, with the choices of dma_eth.md ("DMA behaviour that driver
   order with CURDESC at the failing one. CURDESC names the current descriptor, not the
   prefetched one. MM2S also hands the prefetched descriptor's command to its data mover while
   the current one's data is still moving (its beats follow without a gap); such an issued
-  descriptor is always completed, even if RS is cleared meanwhile.
+  descriptor is always completed, even if RS is cleared meanwhile. S2MM hands it over during
+  the current one's write-back (its first burst is set up meanwhile); if the channel halts
+  before taking it and it has received nothing, the mover gives it up (``cancel``).
 * **Checks** (PG021 DMASR): a fetched descriptor with Cmplt set and Cyclic off -> SGIntErr;
   length 0 -> DMAIntErr (STATUS written back with DMAIntErr set).
 * **Write-back.** STATUS at +0x1C ([25:0] bytes, RXEOF/RXSOF for S2MM, error bits, Cmplt when
