@@ -117,3 +117,20 @@ def test_simple_mode_model():
     assert m.read(0x34) & 1 and m.tx_frames[-1] == bytes(4) + bytes(range(4, 8))
     m.write(0x00, 4)
     assert m.read(0x04) == m.read(0x34) == 0x00010001
+
+
+def test_model_tokens_and_writeback_order():
+    """Completion tokens: one per descriptor completed without error (address | 1), none for
+    the failing one; APP4 is written before STATUS, and a failing APP4 write leaves STATUS
+    unwritten (SG error)."""
+    mem, alloc, ring, m = setup()
+    for i in range(4):
+        ring.set(i, D.BUFFER, alloc.alloc(64)); ring.set(i, D.CONTROL, 16)
+    m.write(0x38, ring.addr(0)); m.write(0x30, 1); m.write(0x40, ring.addr(3))
+    m.offer(bytes(20), 20)                          # descriptors 0 and 1
+    assert m.tokens == [ring.addr(0) | 1, ring.addr(1) | 1]
+    m.faults.append(Fault(ring.addr(2) + D.APP4, ring.addr(2) + D.APP4 + 4, SLVERR, "w"))
+    m.offer(bytes(8), 8)                            # descriptor 2: APP4 write fails
+    assert m.tokens == [ring.addr(0) | 1, ring.addr(1) | 1]
+    assert ring.get(2, D.STATUS) == 0 and m.read(0x34) & 0x4201 == 0x4201
+    assert m.read(0x38) == ring.addr(2)

@@ -132,7 +132,7 @@ class DMAEngine(wiring.Component):
         m.d.comb += [
             mm2s_mv.cmd_eof.eq(mm2s.cmd_eof), mm2s_mv.cmd_keyhole.eq(mm2s.cmd_keyhole),
             mm2s.done.eq(mm2s_mv.done_valid), mm2s_mv.done_ack.eq(mm2s.done_ack),
-            s2mm.done.eq(s2mm_mv.done),
+            s2mm.done.eq(s2mm_mv.done), s2mm_mv.done_ack.eq(s2mm.done_ack),
             mm2s.done_bytes.eq(0), mm2s.done_eof.eq(0), mm2s.mover_started.eq(1),
             s2mm.done_bytes.eq(s2mm_mv.done_bytes), s2mm.done_eof.eq(s2mm_mv.done_eof),
             s2mm.mover_started.eq(s2mm_mv.started), s2mm_mv.cancel.eq(s2mm.cancel),

@@ -24,7 +24,9 @@ PG021 v7.1 behaviour, with the choices of dma_eth.md ("DMA behaviour that driver
   order with CURDESC at the failing one. CURDESC names the current descriptor, not the
   prefetched one. MM2S also hands the prefetched descriptor's command to its data mover while
   the current one's data is still moving (its beats follow without a gap); such an issued
-  descriptor is always completed, even if RS is cleared meanwhile.
+  descriptor is always completed, even if RS is cleared meanwhile. S2MM hands it over during
+  the current one's write-back (its first burst is set up meanwhile); if the channel halts
+  before taking it and it has received nothing, the mover gives it up (``cancel``).
 * **Checks** (PG021 DMASR): a fetched descriptor with Cmplt set and Cyclic off -> SGIntErr;
   length 0 -> DMAIntErr (STATUS written back with DMAIntErr set).
 * **Write-back.** STATUS at +0x1C ([25:0] bytes, RXEOF/RXSOF for S2MM, error bits, Cmplt when
@@ -324,8 +326,21 @@ class ChannelController(wiring.Component):
             with m.If(self.cmd_valid & self.cmd_ready):
                 m.d.sync += nx_issued.eq(1)
         else:
-            m.d.comb += [self.cmd_addr.eq(addr_of(desc.buffer, desc.buffer_msb)), self.cmd_length.eq(desc.control.length),
-                         self.cmd_eof.eq(desc.control.txeof)]
+            # S2MM hands the prefetched descriptor over during the current one's write-back
+            # (the mover is done with the current buffer): its first burst is set up while
+            # STATUS/APP4 are written, instead of after the STATUS B.
+            early = Signal()
+            m.d.comb += early.eq(issue_ok & nx_full & ~nx_issued & ~nx_bad & ~stopping
+                                 & (err_kind.as_value() == 0))
+            with m.If(early):
+                m.d.comb += [self.cmd_addr.eq(addr_of(nx.buffer, nx.buffer_msb)),
+                             self.cmd_length.eq(nx.control.length), self.cmd_valid.eq(1)]
+                with m.If(self.cmd_ready):
+                    m.d.sync += nx_issued.eq(1)
+            with m.Else():
+                m.d.comb += [self.cmd_addr.eq(addr_of(desc.buffer, desc.buffer_msb)),
+                             self.cmd_length.eq(desc.control.length)]
+            m.d.comb += self.cmd_eof.eq(desc.control.txeof)
         m.d.comb += self.cmd_keyhole.eq(self.keyhole)
 
         # Write-back: single-beat bursts, APP4 at +0x30 first (last descriptor of an S2MM
@@ -360,6 +375,8 @@ class ChannelController(wiring.Component):
         with m.FSM():
             with m.State("HALTED"):
                 m.d.comb += [self.halted.eq(1), self.done_ack.eq(1), drop_nx.eq(1)]
+                if self._s2mm:                  # give up a descriptor handed over early
+                    m.d.comb += self.cancel.eq(1)
                 m.d.sync += pending.eq(0)
                 with m.If(self.curdesc_we):
                     m.d.sync += [self.curdesc.eq(self.curdesc_sw), nxt.eq(self.curdesc_sw)]
@@ -399,8 +416,10 @@ class ChannelController(wiring.Component):
                         m.d.sync += [status.eq(0), status.int_err.eq(1),
                                      err_kind.eq(ErrorLayout.const({"dma_int": 1})), eof.eq(0)]
                         start_writeback(0, nx_addr)
+                    with m.Elif(nx_issued):
+                        m.next = "XFER"
                     with m.Else():
-                        m.next = "XFER" if not self._s2mm else "CMD"
+                        m.next = "CMD"
 
             with m.State("CMD"):
                 m.d.comb += [self.cmd_valid.eq(1), in_progress.eq(1)]
@@ -440,23 +459,20 @@ class ChannelController(wiring.Component):
                     m.next = "HALTED"
 
             with m.State("WB_STS"):
-                m.d.comb += [self.sts.tready.eq(1), in_progress.eq(1)]
+                m.d.comb += [self.sts.tready.eq(1), in_progress.eq(1), issue_ok.eq(1)]
                 with m.If(self.sts.tvalid):
                     m.d.sync += app4.eq(self.sts.tdata)
                     start_writeback(1)
 
             with m.State("WB_AW"):
                 m.d.comb += in_progress.eq(1)
-                if not self._s2mm:
-                    m.d.comb += issue_ok.eq(1)
+                m.d.comb += issue_ok.eq(1)
                 with m.If(wr.aw_ready):
                     m.d.sync += wr.aw_valid.eq(0)
                     m.next = "WB_W"
 
             with m.State("WB_W"):
-                m.d.comb += [wr.w_valid.eq(1), in_progress.eq(1)]
-                if not self._s2mm:
-                    m.d.comb += issue_ok.eq(1)
+                m.d.comb += [wr.w_valid.eq(1), in_progress.eq(1), issue_ok.eq(1)]
                 with m.If(wr.w_ready):
                     m.next = "WB_B"
 
@@ -464,9 +480,7 @@ class ChannelController(wiring.Component):
                 # The STATUS B of a descriptor without error is a completion: taken only when
                 # its token has room (see the module doc).
                 m.d.comb += [wr.b_ready.eq(wb_app | self.token_ready | (err_kind.as_value() != 0)),
-                             in_progress.eq(1)]
-                if not self._s2mm:
-                    m.d.comb += issue_ok.eq(1)
+                             in_progress.eq(1), issue_ok.eq(1)]
                 with m.If(wr.b_valid & wr.b_ready):
                     with m.If(wr.b_resp == SLVERR):
                         raise_error(ErrorLayout.const({"sg_slv": 1}).as_value())

@@ -9,7 +9,10 @@ nothing; IHI 0022 A3.4.3 allows any strobe pattern).
 
 The descriptor ends when the frame ends (TLAST: RXEOF) or when the buffer is full (the frame
 continues in the next descriptor). ``done_bytes`` counts the bytes written (TKEEP of the last
-beat). Buffer addresses must be aligned to the data width; a buffer whose length is not a
+beat). TKEEP is honoured on a frame's last beat only, as a MAC sends it (every other beat is
+counted as full): per beat, ``bytes_left``/``count`` move by whole beats and only the small
+shortfall of the last beat is kept, so no byte count of the strobes feeds a 26-bit adder
+(the ECP5 critical path, docs/dma.md "Timing"). Buffer addresses must be aligned to the data width; a buffer whose length is not a
 multiple of the data width loses the bytes of the beat beyond its end if the frame continues.
 
 Errors: a SLVERR/DECERR B response is recorded (first one wins); the frame or buffer is still
@@ -45,8 +48,12 @@ class S2MMDataMover(wiring.Component):
     cmd_addr, cmd_length, cmd_valid : In
         The buffer to fill (``cmd_length`` > 0); accepted when ``cmd_ready``.
     done : Out(1)
-        One-cycle pulse once every B of the descriptor came back: ``done_bytes`` written,
-        ``done_eof`` (the frame ended in this buffer), ``done_resp`` (first error, 0 = OKAY).
+        Level, held until ``done_ack``, once every B of the descriptor came back: ``done_bytes``
+        written, ``done_eof`` (the frame ended in this buffer), ``done_resp`` (first error,
+        0 = OKAY). The next command is accepted only after the ack (the channel hands the next
+        descriptor over during the previous one's write-back, so its ``done`` may come before
+        the channel looks at it).
+    done_ack : In(1)
     accept : In(1)
         The stream may enter the FIFO (the channel is running).
     cancel : In(1)
@@ -64,6 +71,7 @@ class S2MMDataMover(wiring.Component):
         super().__init__({
             "cmd_addr": In(addr_width), "cmd_length": In(26), "cmd_valid": In(1), "cmd_ready": Out(1),
             "done": Out(1), "done_bytes": Out(26), "done_eof": Out(1), "done_resp": Out(2),
+            "done_ack": In(1),
             "accept": In(1), "cancel": In(1), "flush": In(1),
             "started": Out(1), "busy": Out(1),
             "wr": Out(WriteRequestSignature(addr_width=addr_width, data_width=data_width)),
@@ -91,7 +99,8 @@ class S2MMDataMover(wiring.Component):
 
         addr = Signal(self._aw)
         bytes_left = Signal(26)
-        count = Signal(26)
+        count = Signal(26)                      # bytes of the data beats, counted as full
+        shortfall = Signal(range(bw + 1))       # bytes missing in the last data beat
         eof = Signal()
         err = Signal(2)
         beats = Signal(9)                       # beats left in the current burst
@@ -132,14 +141,15 @@ class S2MMDataMover(wiring.Component):
         last_beat = beats == 1
         m.d.comb += [wr.w_data.eq(q_data), wr.w_strb.eq(strb), wr.w_last.eq(last_beat)]
         m.d.sync += b_out.eq(b_out + (w_ok & last_beat) - b_ok)
-        m.d.sync += self.done.eq(0)
+        with m.If(self.done_ack):
+            m.d.sync += self.done.eq(0)
 
         with m.FSM():
             with m.State("IDLE"):
-                m.d.comb += self.cmd_ready.eq(b_out == 0)
+                m.d.comb += self.cmd_ready.eq((b_out == 0) & ~self.done)
                 with m.If(self.cmd_valid & self.cmd_ready):
                     m.d.sync += [addr.eq(self.cmd_addr & ~Const(bw - 1, self._aw)),
-                                 bytes_left.eq(self.cmd_length), count.eq(0), eof.eq(0),
+                                 bytes_left.eq(self.cmd_length), count.eq(0), shortfall.eq(0), eof.eq(0),
                                  short.eq(self.cmd_length < bw), at_end.eq(self.cmd_length <= bw),
                                  err.eq(0), self.started.eq(0), n_ok.eq(0)]
                     m.next = "AW"
@@ -160,15 +170,19 @@ class S2MMDataMover(wiring.Component):
                 m.d.comb += [self.busy.eq(1), wr.w_valid.eq(pad | q.r_rdy),
                              q.r_en.eq(wr.w_ready & ~pad)]
                 with m.If(w_ok):
-                    left = Signal(26)
-                    m.d.comb += left.eq(bytes_left - nbytes)
-                    m.d.sync += [beats.eq(beats - 1), bytes_left.eq(left), count.eq(count + nbytes),
-                                 short.eq(left < bw), at_end.eq(left <= bw)]
-                    buffer_full = at_end & (nbytes == bytes_left[:lb + 1])
+                    m.d.sync += beats.eq(beats - 1)
+                    # A data beat that is not the buffer's or the frame's last one is full:
+                    # move by a whole beat; the compares come from registers only.
                     with m.If(~pad):
-                        m.d.sync += self.started.eq(1)
+                        m.d.sync += [bytes_left.eq(bytes_left - bw), count.eq(count + bw),
+                                     shortfall.eq(bw - nbytes),
+                                     short.eq(bytes_left < 2 * bw), at_end.eq(bytes_left <= 2 * bw),
+                                     self.started.eq(1)]
                         with m.If(q_last):
                             m.d.sync += eof.eq(1)
+                    # at_end: this data beat takes the buffer's last bytes (bufmask), or the
+                    # frame ends in it (TLAST): either way the descriptor ends.
+                    buffer_full = at_end & ~pad
                     with m.If(last_beat):
                         with m.If(eof | (~pad & q_last) | buffer_full | self.flush):
                             m.next = "WAIT_B"
@@ -179,7 +193,8 @@ class S2MMDataMover(wiring.Component):
                 m.d.comb += self.busy.eq(1)
                 with m.If((b_out == 0) | ((b_out == 1) & b_ok)):
                     with m.If(~self.flush):
-                        m.d.sync += [self.done.eq(1), self.done_bytes.eq(count), self.done_eof.eq(eof),
+                        m.d.sync += [self.done.eq(1), self.done_bytes.eq(count - shortfall),
+                                     self.done_eof.eq(eof),
                                      self.done_resp.eq(Mux(err != 0, err, Mux(b_ok, wr.b_resp, 0)))]
                     m.next = "IDLE"
             with m.State("DRAIN"):

@@ -100,7 +100,11 @@ class DMAModel:
         self._reset()
 
     def _reset(self):
+        # A frame the MM2S channel left open on the stream (an error after a descriptor
+        # without TXEOF) stays open across a soft reset: its next bytes continue it.
+        open_frame = self.ch["mm2s"].frame if hasattr(self, "ch") else bytearray()
         self.ch = {"mm2s": Channel("mm2s"), "s2mm": Channel("s2mm")}
+        self.ch["mm2s"].frame = open_frame
 
     # -- memory with faults -----------------------------------------------------------------
     def _fault(self, addr, n, kind):

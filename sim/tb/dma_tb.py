@@ -1094,13 +1094,19 @@ class _ModelMem:
 
 @cocotb.test()
 async def random_vs_model(dut):
-    """Seeded random rings, frame sizes, multi-descriptor frames, tails, zero lengths and
-    stale Cmplt bits against the reference model: TX frames, memory and registers compared
-    whenever both are quiescent."""
+    """Seeded random rings, frame sizes, multi-descriptor frames, tails, zero lengths, stale
+    Cmplt bits and injected SLVERR/DECERR (TX data read, TX descriptor fetch, TX/RX STATUS
+    write, RX data write) against the reference model: TX frames, memory, registers (and, with
+    completion tokens, the tokens of each channel) compared whenever both are quiescent. After
+    every error the driver recovers as axienet's error task does (stop both channels, Reset,
+    rebuild both rings, restart) and the comparison goes on. Errors are provoked only while
+    no RX frame is pending, so that what the halted S2MM channel leaves unreceived is defined
+    (a frame cut by a Reset is not something the model describes)."""
     b = await bench(dut)
     steps = int(os.environ.get("ATSOC_DMA_RANDOM_STEPS", "60"))
     mm = _ModelMem(RAM_SIZE)
     model = DMAModel(mm, b.cfg.data_width, b.cfg.addr_width)
+    trace = bool(os.environ.get("ATSOC_DMA_TRACE"))
 
     class Both:
         def read(self, a, n):
@@ -1118,10 +1124,13 @@ async def random_vs_model(dut):
     rxb = [alloc.alloc(256, 64) for _ in range(nrx)]
     for i in range(nrx):
         rx.set(i, D.BUFFER, rxb[i]); rx.set(i, D.CONTROL, 256)
+    if b.tok is not None:
+        b.tok.set_pause_generator(itertools.cycle([b.rng.random() < 0.5 for _ in range(307)]))
+    tx_addrs = {tx.addr(i) for i in range(ntx)}
 
     async def wr(off, v):
         for o, x in b.reg_writes(off, v):
-            if os.environ.get("ATSOC_DMA_TRACE"):
+            if trace:
                 dut._log.info("write %#x <= %#x", o, x)
             await b.mmio.write(o, x)
             model.write(o, x)
@@ -1131,39 +1140,106 @@ async def random_vs_model(dut):
     for off, ring in ((0, tx), (S2, rx)):
         await wr(off + R.MM2S_CURDESC, ring.addr(0))
         await wr(off + R.MM2S_DMACR, 1 | cyclic | (thr << 16))
+
+    async def recover():
+        """axienet's dma_err_handler: dma_stop, device reset, rebuild both rings, dma_start."""
+        for off in (S2, 0):
+            cr = await b.rd(off + R.MM2S_DMACR)
+            await wr(off + R.MM2S_DMACR, cr & ~(R.MM2S_DMACR_RS_MASK | D.IRQ_ALL))
+        await b.mmio.write(R.MM2S_DMACR, R.MM2S_DMACR_RESET_MASK)
+        model.write(R.MM2S_DMACR, R.MM2S_DMACR_RESET_MASK)
+        for _ in range(1000):
+            if not await b.rd(R.MM2S_DMACR) & R.MM2S_DMACR_RESET_MASK:
+                break
+        else:
+            raise TimeoutError("DMA reset timeout")
+        for i in range(ntx):
+            for o in (D.CONTROL, D.STATUS, D.APP4):
+                tx.set(i, o, 0)
+        for i in range(nrx):
+            rx.set(i, D.BUFFER, rxb[i]); rx.set(i, D.CONTROL, 256)
+            rx.set(i, D.STATUS, 0); rx.set(i, D.APP4, 0)
+        cr = cyclic | (thr << 16) | D.IRQ_ALL
+        await wr(S2 + R.MM2S_DMACR, cr)
+        await wr(R.MM2S_DMACR, cr)
+        await wr(S2 + R.MM2S_CURDESC, rx.addr(0))
+        await wr(S2 + R.MM2S_DMACR, await b.rd(S2 + R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
+        await wr(S2 + R.MM2S_TAILDESC, rx.addr(nrx - 1))
+        await wr(R.MM2S_CURDESC, tx.addr(0))
+        await wr(R.MM2S_DMACR, await b.rd(R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
+
     txi = rxi = 0
-    rtl_frames = []
+    rtl_frames, rtl_tokens, errors, faults = [], [], 0, 0
     for step in range(steps):
         op = b.rng.random()
+        # errors only while no RX frame is pending (see the docstring)
+        quiet = not model.rx_queue and b.src.empty() and b.sts.empty()
+        draining = errors == 0 and step >= steps // 2      # no error yet: let RX drain, inject
+        if trace:
+            dut._log.info("step %d: rx_queue %d src %d sts %d s2mm %s", step, len(model.rx_queue),
+                          b.src.empty(), b.sts.empty(), model.ch["s2mm"])
+        inject = quiet and (b.rng.random() < 0.1 or draining)
+        fault = None
         if op < 0.5:                         # queue TX descriptors, then the tail
             k = b.rng.randint(1, ntx - 1)
             for j in range(k):
                 i = (txi + j) % ntx
                 ln = b.rng.choice([b.rng.randint(1, 64), b.rng.randint(1, 500), b.bw * b.rng.randint(1, 16)])
-                if b.rng.random() < 0.004:
+                if quiet and b.rng.random() < 0.004:
                     ln = 0
                 both.write(txb[i], b.rand_bytes(ln or 1))
                 eof = j == k - 1 or b.rng.random() < 0.6
-                st = tx.get(i, D.STATUS) if (cyclic or b.rng.random() < 0.004) else 0
+                st = tx.get(i, D.STATUS) if (cyclic or (quiet and b.rng.random() < 0.004)) else 0
                 tx.set(i, D.BUFFER, txb[i])
                 tx.set(i, D.CONTROL, ln | D.CTRL_TXSOF | (D.CTRL_TXEOF if eof else 0))
                 tx.set(i, D.STATUS, st)
                 if ln % b.bw and not eof:
                     tx.set(i, D.CONTROL, (ln + b.bw - ln % b.bw) | (D.CTRL_TXEOF if eof else 0))
+            if inject:
+                where = b.rng.choice(["data", "fetch", "update"])
+                j = b.rng.randrange(k) if where != "update" else k - 1
+                d = tx.addr(txi + j)
+                ln = tx.get(txi + j, D.CONTROL) & D.LEN_MASK
+                if where == "data" and ln:
+                    lo = txb[(txi + j) % ntx] + b.bw * b.rng.randrange(-(-ln // b.bw))
+                    fault = Fault(lo, lo + b.bw, b.rng.choice([SLVERR, DECERR]), "r")
+                elif where == "fetch":
+                    fault = Fault(d, d + 0x20, b.rng.choice([SLVERR, DECERR]), "r")
+                elif where == "update":
+                    fault = Fault(d + D.STATUS, d + D.STATUS + 4, b.rng.choice([SLVERR, DECERR]), "w")
+            if fault:
+                b.ram.faults.append(fault); model.faults.append(fault)
             txi += k
             await wr(R.MM2S_TAILDESC, tx.addr(txi - 1))
         elif op < 0.85:                      # RX: refill descriptors, tail, frames
             owned = rxi - model.ch["s2mm"].completed          # submitted, not yet completed
-            k = b.rng.randint(0, nrx - 1 - owned)
-            if k == 0:
-                continue
+            room = max(0, nrx - 1 - owned)
+            k = room if draining else b.rng.randint(0, room)
             for j in range(k):
                 i = (rxi + j) % nrx
                 rx.set(i, D.STATUS, rx.get(i, D.STATUS) if cyclic else 0)
             rxi += k
-            await wr(S2 + R.MM2S_TAILDESC, rx.addr(rxi - 1))
-            for _ in range(b.rng.randint(0, 2)):
-                d = b.rand_bytes(b.rng.randint(1, 400))
+            if k:
+                await wr(S2 + R.MM2S_TAILDESC, rx.addr(rxi - 1))
+            if inject and owned + k > 0:
+                # one frame that fits the next descriptor's buffer, with a fault on its data
+                # or its STATUS write
+                i = model.ch["s2mm"].completed % nrx
+                ln = b.rng.randint(1, 256)
+                if b.rng.random() < 0.5:
+                    lo = rxb[i] + b.bw * b.rng.randrange(-(-ln // b.bw))
+                    fault = Fault(lo, lo + b.bw, b.rng.choice([SLVERR, DECERR]), "w")
+                else:
+                    fault = Fault(rx.addr(i) + D.STATUS, rx.addr(i) + D.STATUS + 4,
+                                  b.rng.choice([SLVERR, DECERR]), "w")
+                b.ram.faults.append(fault); model.faults.append(fault)
+                lens = [ln]
+            elif draining:
+                lens = []
+            else:
+                lens = [b.rng.randint(1, 400) for _ in range(b.rng.randint(0, 2))]
+            for ln in lens:
+                d = b.rand_bytes(ln)
                 await b.send_rx(d)
                 model.offer(d)
         else:                                # threshold change
@@ -1171,26 +1247,32 @@ async def random_vs_model(dut):
             for off in (0, S2):
                 cr = await b.rd(off + R.MM2S_DMACR)
                 await wr(off + R.MM2S_DMACR, (cr & ~0xFF0000 & ~2) | (thr << 16))
-        # quiescence: wait until both channels are halted or idle (S2MM may wait for data)
+        if fault:
+            faults += 1
+            if trace:
+                dut._log.info("step %d: %s", step, fault)
+        # quiescence: wait until MM2S is halted or idle and the streams are drained
         for _ in range(400):
             await ClockCycles(dut.clk, 20)
-            srs = [await b.rd(R.MM2S_DMASR), await b.rd(S2 + R.MM2S_DMASR)]
-            if all(s & 3 for s in srs[:1]) and b.src.empty() and b.sts.empty():
+            sr = await b.rd(R.MM2S_DMASR)
+            if sr & 3 and b.src.empty() and b.sts.empty():
                 break
         await ClockCycles(dut.clk, 200)
         # S2MM is quiescent once every RX descriptor's write-back matches the model's (the loop
         # above sees only MM2S: S2MM may be waiting for data, and with random memory pauses its
         # last write-back can take longer than a fixed wait).
         for _ in range(200):
-            if all(rx.get(i, D.STATUS) == int.from_bytes(mm.read(rx.addr(i) + D.STATUS, 4), "little")
-                   for i in range(nrx)):
+            if all(rx.get(i, o) == int.from_bytes(mm.read(rx.addr(i) + o, 4), "little")
+                   for i in range(nrx) for o in (D.STATUS, D.APP4)):
                 break
             await ClockCycles(dut.clk, 20)
         await ClockCycles(dut.clk, 20)
         while not b.sink.empty():
             rtl_frames.append(bytes(b.sink.recv_nowait().tdata))
+        diff = next((k for k, (x, y) in enumerate(zip(rtl_frames, model.tx_frames)) if x != y), None)
         check(rtl_frames == model.tx_frames, f"step {step}: TX frames differ "
-              f"({len(rtl_frames)} vs {len(model.tx_frames)})")
+              f"({len(rtl_frames)} vs {len(model.tx_frames)}; frame {diff}: "
+              f"{None if diff is None else (len(rtl_frames[diff]), len(model.tx_frames[diff]))})")
         for off in (0, S2):
             for reg in (R.MM2S_DMASR, R.MM2S_CURDESC, R.MM2S_DMACR):
                 got, exp = await b.rd(off + reg), model.read(off + reg)
@@ -1204,10 +1286,29 @@ async def random_vs_model(dut):
                     check(g == e, f"step {step}: descriptor {ring.addr(i):#x}+{o:#x} RTL {g:#x} model {e:#x}")
         for i in range(nrx):
             check(b.ram.read(rxb[i], 256) == mm.read(rxb[i], 256), f"step {step}: RX buffer {i}")
+        if b.tok is not None:                # every token out of the FIFO, then per channel
+            for _ in range(2000):
+                if not int(dut.m_axis_token_tvalid.value):
+                    break
+                await ClockCycles(dut.clk, 5)
+            await ClockCycles(dut.clk, 5)
+            while not b.tok.empty():
+                rtl_tokens.append(int.from_bytes(bytes(b.tok.recv_nowait().tdata), "little"))
+            for mine in (lambda t: t & ~1 in tx_addrs, lambda t: t & ~1 not in tx_addrs):
+                g, e = [t for t in rtl_tokens if mine(t)], [t for t in model.tokens if mine(t)]
+                check(g == e, f"step {step}: tokens differ ({len(g)} vs {len(e)})")
+        if fault:
+            b.ram.faults.remove(fault); model.faults.remove(fault)
         if any(model.read(off + R.MM2S_DMASR) & 0x770 for off in (0, S2)):
-            dut._log.info("step %d: error halted the DMA (as the model); stopping", step)
-            break
-    dut._log.info("random run: %d TX frames compared", len(rtl_frames))
+            errors += 1
+            if trace:
+                dut._log.info("step %d: error (DMASR %#x %#x): recovery", step,
+                              model.read(R.MM2S_DMASR), model.read(S2 + R.MM2S_DMASR))
+            await recover()
+            txi, rxi = 0, nrx
+    dut._log.info("random run: %d TX frames, %d tokens compared; %d faults injected, %d errors "
+                  "recovered", len(rtl_frames), len(rtl_tokens), faults, errors)
+    check(errors > 0, "no error was provoked")
 
 
 # ================================================================================================
