@@ -25,13 +25,6 @@ def test_soc_net(config, case):
     run(config, case)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RTL bug in hdl/dma/channel.py (prefetch, 206384d): a TAILDESC write in the cycle the channel "
-    "launches the prefetch of that descriptor sets nx_pending, so the channel treats it as a "
-    "whole-ring submission and runs past the tail into a stale descriptor (length 0: DMAIntErr, "
-    "STATUS 0x10000000), which the driver then recovers from (Reset, rings rebuilt). Setting "
-    "nx_pending to 0 at the launch fixes it (checked locally). "
-    "Replay: ATSOC_NET_DEBUG=1 pytest tests/test_soc_net.py -k back_to_back"))
 @pytest.mark.parametrize("config", ["plic", "atsintc"])
 def test_back_to_back_replies(config):
     run(config, "back_to_back")
