@@ -284,19 +284,20 @@ class EthMAC(wiring.Component):
                 ]
             with m.Elif(axis_rx.tready):
                 m.d.sync += axis_rx.tvalid.eq(0)
-            # Beats before the last are counted; the last one's TKEEP (held in the output
-            # register until the status beat is taken: no beat leaves the buffer meanwhile)
-            # gives the bytes in it.
-            rx_words = Signal(cfg.length_bits - (lanes.bit_length() - 1))
+            # Beats are counted (the count's enable depends on no read data: timing); the last
+            # one's TKEEP (held in the output register until the status beat is taken: no beat
+            # leaves the buffer meanwhile) gives the bytes in it: length = (beats - 1) * W +
+            # (last lane + 1).
+            rx_beats = Signal(cfg.length_bits - (lanes.bit_length() - 1))
             with m.If(rx_pop):
+                m.d.sync += rx_beats.eq(rx_beats + 1)
                 with m.If(flags.any()):
                     m.d.sync += rx_status_full.eq(1)
-                with m.Else():
-                    m.d.sync += rx_words.eq(rx_words + 1)
             with m.If(axis_rxs.tvalid & axis_rxs.tready):
-                m.d.sync += [rx_status_full.eq(0), rx_words.eq(0)]
+                m.d.sync += [rx_status_full.eq(0), rx_beats.eq(0)]
             last_lane = sum(axis_rx.tkeep[i] for i in range(1, lanes))
-            m.d.comb += axis_rxs.tdata.eq(Cat(last_lane[:lanes.bit_length() - 1], rx_words) + 1)
+            m.d.comb += axis_rxs.tdata.eq(
+                (Cat(last_lane[:lanes.bit_length() - 1], rx_beats) - (lanes - 1))[:cfg.length_bits])
         m.submodules.rx_events = rx_events = HandshakeCrossing(
             RxEvent.size, i_domain="eth_rx", o_domain="sync")
         m.d.comb += [rx_events.i_start.eq(rx.event.valid), rx_events.i_data.eq(rx.event.payload)]
