@@ -3,7 +3,10 @@
 Throughput: the cocotb testcase ``bench_throughput`` of sim/tb/eth_mac_tb.py sends 16 back-to-back
 frames of 64..1518 bytes in TX, RX and both directions at once and counts transmit-clock cycles on
 ``gmii_tx_en`` (line rate: 8 + L + 12 byte times per frame) and frames delivered of those offered.
-The same at 32-bit streams (``throughput_32``). ECP5: the configurations of ``SYNTH_CONFIGS`` with
+The same at 32-bit streams (``throughput_32``). RX latency (``rx_latency``): the testcase
+``bench_rx_latency`` counts system clock cycles from ``gmii_rx_dv`` falling after a frame's last
+byte to the handshake of its TLAST beat on ``m_axis_rx`` (idle MAC, TREADY high), at 64 and 1518
+bytes, with 8- and 32-bit streams. ECP5: the configurations of ``SYNTH_CONFIGS`` with
 scripts/ecp5.synthesize, out of context, 125 MHz constraints on ``clk`` and the PHY clocks.
 """
 
@@ -17,6 +20,11 @@ __all__ = ["bench_eth", "render_eth"]
 
 CLOCKS_MHZ = {"clk": 125.0, "gmii_rx_clk": 125.0, "gmii_tx_clk": 125.0}
 RGMII_CLOCKS_MHZ = {"clk": 125.0, "rgmii_rx_clk": 125.0, "gtx_clk": 125.0}
+
+#: RX latency of the previous version (byte-wide RX buffer drained a byte per system clock, then
+#: packed into beats), measured with ``bench_rx_latency`` at commit dc676fd: (data_width, size) ->
+#: mean system cycles from rx_dv falling to the TLAST beat.
+PREVIOUS_RX_LATENCY = {(8, 64): 64.1, (8, 1518): 1518.0, (32, 64): 65.2, (32, 1518): 1519.1}
 
 #: Configurations measured side by side: (label, EthMACConfig keyword arguments).
 SYNTH_CONFIGS = (
@@ -45,6 +53,11 @@ def bench_eth(out_dir: Path, *, synth: bool) -> dict:
     tp32 = out_dir / "eth-throughput-32.json"
     run_eth(EthMACConfig(data_width=32), "bench_throughput", extra_env={"ATSOC_BENCH_OUT": str(tp32)})
     result["throughput_32"] = json.loads(tp32.read_text())
+    result["rx_latency"] = []
+    for dw in (8, 32):
+        lat = out_dir / f"eth-rx-latency-{dw}.json"
+        run_eth(EthMACConfig(data_width=dw), "bench_rx_latency", extra_env={"ATSOC_BENCH_OUT": str(lat)})
+        result["rx_latency"] += json.loads(lat.read_text())
     if synth:
         from atsoc.scripts.ecp5 import synthesize
         result["ecp5"] = []
@@ -86,6 +99,16 @@ def render_eth(result: dict) -> list[str]:
         out += [f"With 32-bit streams (`data_width=32`), the lowest TX and RX figures over all sizes "
                 f"and modes: TX {worst.get('tx_line_rate_pct', 0):.1f} %, RX "
                 f"{worst.get('rx_line_rate_pct', 0):.1f} %.", ""]
+    if result.get("rx_latency"):
+        out += ["RX latency: system clock cycles (7 ns) from `gmii_rx_dv` falling after a frame's last "
+                "byte to its last `m_axis_rx` beat (TLAST), idle MAC, TREADY high; mean (min..max) of "
+                "8 frames. Previous version: the RX buffer drained a byte per cycle at every width.", "",
+                "| data_width | frame bytes | cycles | previous version |", "|---|---|---|---|"]
+        for r in result["rx_latency"]:
+            prev = PREVIOUS_RX_LATENCY.get((r["data_width"], r["size"]))
+            out.append(f"| {r['data_width']} | {r['size']} | {r['mean']:.1f} ({r['min']}..{r['max']}) | "
+                       f"{'' if prev is None else f'{prev:.1f}'} |")
+        out.append("")
     if result.get("ecp5"):
         out += ["| configuration | LUT4 | CCU2C | FF | DP16KD | Fmax (MHz) |", "|---|---|---|---|---|---|"]
         for r in result["ecp5"]:

@@ -16,9 +16,16 @@ flip-flop synchronisers per bit), as in ``amaranth.lib.fifo.AsyncFIFO``, whose r
 follows: the read port is addressed with the next read position, so ``r_data`` is the head of
 the FIFO whenever ``r_rdy``. Read and write ports are in different clock domains, so the block
 RAM needs no read/write collision logic.
+
+With ``lanes > 1`` an entry (a word) has ``lanes`` lanes that are written one at a time, in
+order, through a write port with lane enables (byte enables of the block RAM: DP16KD writes
+9-bit bytes), and read a whole word at a time: the RX buffer of a 32-bit MAC is written a byte per
+receive clock and drained a word per system clock. A word is complete when its top lane is
+written or with ``commit`` (the next frame starts at lane 0); the lanes above a frame's last are
+left as they were, and the reader tells them by a flag in each lane (see ``EthMAC``).
 """
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.memory import Memory
@@ -45,35 +52,43 @@ class AsyncFrameFIFO(wiring.Component):
         Write and read clock domains.
     rollback : bool
         Implement ``rollback`` (it needs the committed position in binary as well).
+    lanes : int
+        Lanes per entry (a power of two): ``w_data`` is one lane, ``r_data`` ``lanes`` of them
+        (lane 0 in the low bits).
 
     Attributes
     ----------
     w_data : In(width), w_en : In(1)
-        Write an entry (taken when ``w_rdy``).
+        Write an entry, or with ``lanes > 1`` the next lane of the current word (taken when
+        ``w_rdy``).
     w_rdy : Out(1)
         Not full.
     commit : In(1)
-        Publish every entry written so far, including a write in this cycle.
+        Publish every entry written so far, including a write in this cycle. With ``lanes > 1``
+        only together with a write (the frame's last lane), which ends the word.
     rollback : In(1)
         Forget the entries written since the last commit (not with ``commit``; ignored without
         the ``rollback`` parameter).
     w_drained : Out(1)
         Write side: every published entry has been read (as far as the write side knows): a full
         FIFO then holds only uncommitted entries.
-    r_data : Out(width), r_rdy : Out(1), r_en : In(1)
+    r_data : Out(width * lanes), r_rdy : Out(1), r_en : In(1)
         Read side: ``r_data`` is the oldest published entry while ``r_rdy``; ``r_en`` pops it.
     """
 
-    def __init__(self, width: int, depth: int, *, w_domain: str, r_domain: str, rollback: bool = True):
+    def __init__(self, width: int, depth: int, *, w_domain: str, r_domain: str, rollback: bool = True,
+                 lanes: int = 1):
         if depth < 2 or depth & (depth - 1):
             raise ValueError(f"depth must be a power of two of at least 2, not {depth}")
-        self._width, self._depth = width, depth
+        if lanes < 1 or lanes & (lanes - 1):
+            raise ValueError(f"lanes must be a power of two, not {lanes}")
+        self._width, self._depth, self._lanes = width, depth, lanes
         self._w, self._r = w_domain, r_domain
         self._rollback = rollback
         super().__init__({
             "w_data": In(width), "w_en": In(1), "w_rdy": Out(1),
             "commit": In(1), "rollback": In(1), "w_drained": Out(1),
-            "r_data": Out(width), "r_rdy": Out(1), "r_en": In(1),
+            "r_data": Out(width * lanes), "r_rdy": Out(1), "r_en": In(1),
         })
 
     def elaborate(self, platform):
@@ -81,8 +96,9 @@ class AsyncFrameFIFO(wiring.Component):
         abits = self._depth.bit_length() - 1
         pbits = abits + 1
         wd, rd = m.d[self._w], m.d[self._r]
-        m.submodules.mem = mem = Memory(shape=self._width, depth=self._depth, init=[])
-        wp = mem.write_port(domain=self._w)
+        lanes = self._lanes
+        m.submodules.mem = mem = Memory(shape=self._width * lanes, depth=self._depth, init=[])
+        wp = mem.write_port(domain=self._w, granularity=self._width if lanes > 1 else None)
         rp = mem.read_port(domain=self._r, transparent_for=())
 
         # -- write side ----------------------------------------------------------------------
@@ -99,6 +115,12 @@ class AsyncFrameFIFO(wiring.Component):
         # this cycle frees: it can only be late to clear, never late to set.
         full = Signal()
         write = self.w_en & ~full
+        # With lanes, the write position moves on when a word is complete (``word_end``).
+        if lanes > 1:
+            w_lane = Signal(range(lanes))
+            word_end = write & ((w_lane == lanes - 1) | self.commit)
+        else:
+            word_end = write
         w_next = Signal(pbits)
         top2 = 0b11 << (pbits - 2)
         # The write enable comes late in the cycle (the receive engine's verdict): it only
@@ -109,13 +131,22 @@ class AsyncFrameFIFO(wiring.Component):
         full_inc = Signal()
         m.d.comb += [full_after.eq(_gray(w_bin) == (r_gray_w ^ top2)),
                      full_inc.eq(_gray(w_inc) == (r_gray_w ^ top2))]
-        wd += full.eq(Mux(write, full_inc, full_after))
+        wd += full.eq(Mux(word_end, full_inc, full_after))
         m.d.comb += [
             self.w_rdy.eq(~full),
             self.w_drained.eq(r_gray_w == w_pub),
-            w_next.eq(Mux(write, w_inc, w_bin)),
-            wp.addr.eq(w_bin[:abits]), wp.data.eq(self.w_data), wp.en.eq(write),
+            w_next.eq(Mux(word_end, w_inc, w_bin)),
+            wp.addr.eq(w_bin[:abits]),
         ]
+        if lanes > 1:
+            m.d.comb += [wp.data.eq(self.w_data.replicate(lanes)),
+                         wp.en.eq(Cat(write & (w_lane == i) for i in range(lanes)))]
+            with m.If((self.rollback if self._rollback else 0) | word_end):
+                wd += w_lane.eq(0)
+            with m.Elif(write):
+                wd += w_lane.eq(w_lane + 1)
+        else:
+            m.d.comb += [wp.data.eq(self.w_data), wp.en.eq(write)]
         with m.If(self.commit):
             wd += w_pub.eq(_gray(w_next))
         if self._rollback:

@@ -33,7 +33,7 @@ from .rgmii import RGMIIAdapter, RGMIIPins
 from .registers import IRQ_BITS, eth_mac_register_map
 from .rx import RxEngine, RxEvent
 from .stats import Statistics
-from .stream_width import RxBytesToStream, TxStreamToBytes
+from .stream_width import TxStreamToBytes
 from .tx import TxBeat, TxEngine, TxEvent
 
 
@@ -232,46 +232,72 @@ class EthMAC(wiring.Component):
         with m.If(rx_cfg_cross.o_valid):
             m.d.eth_rx += rx_cfg.eq(rx_cfg_cross.o_data)
         m.d.comb += Cat(dst for _, dst, _ in rx_cfg_fields).eq(rx_cfg)
-        # The RX frame buffer is also the crossing into the system clock (frame_fifo.py).
+        # The RX frame buffer is also the crossing into the system clock (frame_fifo.py). An
+        # entry is a lane per byte of an ``m_axis_rx`` beat (8-bit: one lane), 9 bits each: the
+        # byte and its ``last`` flag; the receive engine writes a lane per byte, the system clock
+        # side drains a whole beat per cycle (dma_eth.md, "Receive": store the frame, drop it
+        # whole; the drain at the stream's width keeps the latency after the frame's end short).
+        lanes = cfg.data_width // 8
         m.submodules.rx_buffer = rxbuf = AsyncFrameFIFO(
-            9, cfg.rx_buffer_bytes, w_domain="eth_rx", r_domain="sync")
+            9, cfg.rx_buffer_bytes // lanes, w_domain="eth_rx", r_domain="sync", lanes=lanes)
         m.d.comb += [
             rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(Cat(rx.w_data, rx.w_last)),
             rx.w_full.eq(~rxbuf.w_rdy), rxbuf.commit.eq(rx.commit), rxbuf.rollback.eq(rx.rollback),
         ]
-        # Frame lengths for the status stream, counted as the bytes leave (system clock). After
-        # a frame's last byte the count is the status beat's length, and the bytes of the next
+        # Frame lengths for the status stream, counted as the beats leave (system clock). After
+        # a frame's last beat the count is the status beat's length, and the beats of the next
         # frame wait until the status has been taken (the DMA takes it right after the frame's
         # data). The stall depends on no byte in the memory's read data (timing).
-        rx_head = TxBeat(rxbuf.r_data)
-        rx_frame_len = Signal(cfg.length_bits)
-        rx_status_full = Signal()
-        rx_bytes = stream.Signature(TxBeat).create()
-        m.d.comb += [
-            rx_bytes.valid.eq(rxbuf.r_rdy & ~rx_status_full),
-            rx_bytes.payload.eq(rx_head),
-            rxbuf.r_en.eq(rx_bytes.valid & rx_bytes.ready),
-        ]
         axis_rx, axis_rxs = self.m_axis_rx, self.m_axis_rxs
-        with m.If(rx_bytes.valid & rx_bytes.ready):
-            m.d.sync += rx_frame_len.eq(rx_frame_len + 1)
-            with m.If(rx_head.last):
-                m.d.sync += rx_status_full.eq(1)
-        with m.If(axis_rxs.tvalid & axis_rxs.tready):
-            m.d.sync += [rx_status_full.eq(0), rx_frame_len.eq(0)]
-        if cfg.data_width == 8:
+        rx_status_full = Signal()
+        m.d.comb += [axis_rxs.tvalid.eq(rx_status_full), axis_rxs.tlast.eq(1), axis_rx.tuser.eq(0)]
+        if lanes == 1:
+            rx_head = TxBeat(rxbuf.r_data)
+            rx_frame_len = Signal(cfg.length_bits)
+            rx_pop = rxbuf.r_rdy & ~rx_status_full & axis_rx.tready
             m.d.comb += [
-                axis_rx.tvalid.eq(rx_bytes.valid), axis_rx.tdata.eq(rx_head.data),
-                axis_rx.tlast.eq(rx_head.last), axis_rx.tkeep.eq(1), axis_rx.tuser.eq(0),
-                rx_bytes.ready.eq(axis_rx.tready),
+                rxbuf.r_en.eq(rx_pop),
+                axis_rx.tvalid.eq(rxbuf.r_rdy & ~rx_status_full), axis_rx.tdata.eq(rx_head.data),
+                axis_rx.tlast.eq(rx_head.last), axis_rx.tkeep.eq(1),
+                axis_rxs.tdata.eq(rx_frame_len),
             ]
+            with m.If(rx_pop):
+                m.d.sync += rx_frame_len.eq(rx_frame_len + 1)
+                with m.If(rx_head.last):
+                    m.d.sync += rx_status_full.eq(1)
+            with m.If(axis_rxs.tvalid & axis_rxs.tready):
+                m.d.sync += [rx_status_full.eq(0), rx_frame_len.eq(0)]
         else:
-            # Bytes packed into wider beats in the system clock (stream_width.py).
-            m.submodules.rx_width = rx_width = RxBytesToStream(cfg.data_width)
-            wiring.connect(m, rx_bytes, rx_width.bytes)
-            wiring.connect(m, rx_width.axis, wiring.flipped(axis_rx))
-        m.d.comb += [axis_rxs.tvalid.eq(rx_status_full), axis_rxs.tdata.eq(rx_frame_len),
-                     axis_rxs.tlast.eq(1)]
+            # A beat per system clock, through an output register (TDATA/TKEEP/TLAST come from
+            # flip-flops, not from the block RAM). The lanes of a frame's last entry above its
+            # last byte hold older bytes (and maybe older ``last`` flags): the lowest flag set
+            # marks the end, since every lane below it was written by this frame with flag 0.
+            flags = Cat(rxbuf.r_data[9 * i + 8] for i in range(lanes))
+            rx_pop = rxbuf.r_rdy & ~rx_status_full & (~axis_rx.tvalid | axis_rx.tready)
+            m.d.comb += rxbuf.r_en.eq(rx_pop)
+            with m.If(rx_pop):
+                m.d.sync += [
+                    axis_rx.tvalid.eq(1),
+                    axis_rx.tdata.eq(Cat(rxbuf.r_data[9 * i:9 * i + 8] for i in range(lanes))),
+                    axis_rx.tkeep.eq(flags ^ (flags - 1)),     # lanes up to the lowest flag
+                    axis_rx.tlast.eq(flags.any()),
+                ]
+            with m.Elif(axis_rx.tready):
+                m.d.sync += axis_rx.tvalid.eq(0)
+            # Beats are counted (the count's enable depends on no read data: timing); the last
+            # one's TKEEP (held in the output register until the status beat is taken: no beat
+            # leaves the buffer meanwhile) gives the bytes in it: length = (beats - 1) * W +
+            # (last lane + 1).
+            rx_beats = Signal(cfg.length_bits - (lanes.bit_length() - 1))
+            with m.If(rx_pop):
+                m.d.sync += rx_beats.eq(rx_beats + 1)
+                with m.If(flags.any()):
+                    m.d.sync += rx_status_full.eq(1)
+            with m.If(axis_rxs.tvalid & axis_rxs.tready):
+                m.d.sync += [rx_status_full.eq(0), rx_beats.eq(0)]
+            last_lane = sum(axis_rx.tkeep[i] for i in range(1, lanes))
+            m.d.comb += axis_rxs.tdata.eq(
+                (Cat(last_lane[:lanes.bit_length() - 1], rx_beats) - (lanes - 1))[:cfg.length_bits])
         m.submodules.rx_events = rx_events = HandshakeCrossing(
             RxEvent.size, i_domain="eth_rx", o_domain="sync")
         m.d.comb += [rx_events.i_start.eq(rx.event.valid), rx_events.i_data.eq(rx.event.payload)]

@@ -1,19 +1,18 @@
-"""AXI-Stream width conversion between the DMA side (``data_width`` bits) and the MAC's byte path.
+"""AXI-Stream width conversion from the DMA side (``data_width`` bits) to the MAC's byte path.
 
-Both converters run in the system clock domain (``sync``), in front of the clock-domain crossing
-FIFOs, so the PHY-clock side of the MAC stays 8 bits wide whatever ``data_width`` is. Each moves
-one byte per system clock, which is line rate as long as ``clk`` is at least the PHY byte clock
-(125 MHz at 1 Gb/s), the same condition as the 8-bit MAC.
+The converter runs in the system clock domain (``sync``), in front of the TX FIFO, so the
+transmit engine stays 8 bits wide whatever ``data_width`` is. It moves one byte per system
+clock, which is line rate as long as ``clk`` is at least the PHY byte clock (125 MHz at 1 Gb/s),
+the same condition as the 8-bit MAC. (The receive direction needs no converter: the RX buffer is
+written a byte at a time and read a beat at a time, see ``AsyncFrameFIFO`` and ``EthMAC``.)
 
 * :class:`TxStreamToBytes`: W-byte beats with TKEEP and TLAST into bytes with a ``last`` flag.
   Bytes whose TKEEP bit is 0 are null bytes (AXI4-Stream, IHI 0051A, 2.4.3) and are skipped,
   wherever they are; a TLAST beat whose TKEEP is all 0 ends the frame after the byte before it
   (a one-byte hold register makes that possible); a frame with no byte at all is ignored.
-* :class:`RxBytesToStream`: bytes with ``last`` into W-byte beats, bytes packed from lane 0,
-  TKEEP set for the bytes present (only the last beat of a frame can be partial).
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -21,7 +20,7 @@ from ..bus.axi_stream import AXIStreamSignature
 from .tx import TxBeat
 
 
-__all__ = ["TxStreamToBytes", "RxBytesToStream"]
+__all__ = ["TxStreamToBytes"]
 
 
 def _check_width(data_width: int) -> int:
@@ -110,52 +109,4 @@ class TxStreamToBytes(wiring.Component):
                 m.d.sync += cur_valid.eq(0)
             with m.If(byte_take):
                 m.d.sync += cur_keep.eq(rest)
-        return m
-
-
-class RxBytesToStream(wiring.Component):
-    """Bytes to W-byte AXI-Stream beats (receive direction, system clock).
-
-    Parameters
-    ----------
-    data_width : int
-        TDATA width of ``axis`` (16, 32 or 64).
-
-    Attributes
-    ----------
-    bytes : In(stream.Signature(TxBeat))
-        Received bytes, ``last`` on the last byte of each frame.
-    axis : Out(AXIStreamSignature(data_width, user_width=1, keep=True))
-        Beats packed from lane 0; TKEEP marks the bytes present (lanes above the last byte of a
-        frame are 0 in TKEEP and their TDATA is undefined); TUSER is 0.
-    """
-
-    def __init__(self, data_width: int):
-        self._w = _check_width(data_width)
-        super().__init__({
-            "bytes": In(stream.Signature(TxBeat)),
-            "axis": Out(AXIStreamSignature(data_width=data_width, user_width=1, keep=True)),
-        })
-
-    def elaborate(self, platform):
-        m = Module()
-        w = self._w
-        inp, axis = self.bytes, self.axis
-        acc = Signal(8 * w)             # bytes of the beat being assembled (lanes below idx)
-        idx = Signal(range(w))          # lane of the next byte
-        out_free = ~axis.tvalid | axis.tready
-        m.d.comb += [inp.ready.eq(out_free), axis.tuser.eq(0)]
-        take = inp.valid & inp.ready
-        complete = inp.payload.last | (idx == w - 1)
-        merged = Cat(*[Mux(idx == i, inp.payload.data, acc.word_select(i, 8)) for i in range(w)])
-        with m.If(take):
-            m.d.sync += acc.word_select(idx, 8).eq(inp.payload.data)
-            with m.If(complete):
-                m.d.sync += [idx.eq(0), axis.tvalid.eq(1), axis.tdata.eq(merged),
-                             axis.tkeep.eq(Cat(1, *[idx >= i for i in range(1, w)])),
-                             axis.tlast.eq(inp.payload.last)]
-            with m.Else():
-                m.d.sync += idx.eq(idx + 1)
-        with m.If(axis.tready & ~(take & complete)):
-            m.d.sync += axis.tvalid.eq(0)
         return m

@@ -595,3 +595,48 @@ async def bench_throughput(dut):
     out = os.environ.get("ATSOC_BENCH_OUT")
     if out:
         Path(out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+LATENCY_SIZES = (64, 1518)
+
+
+@cocotb.test()
+async def bench_rx_latency(dut):
+    """Receive latency: system clock cycles from ``rx_dv`` falling after a frame's last byte (FCS)
+    to the handshake of its last ``m_axis_rx`` beat (TLAST), on an idle MAC with TREADY always
+    high. Frames of ``LATENCY_SIZES`` bytes (with FCS), several of each, one at a time. Writes
+    JSON rows to ``ATSOC_BENCH_OUT``."""
+    from cocotb.triggers import FallingEdge
+    b = await Bench(dut, rx_pause=0).start()
+    if b.cfg.phy != "gmii":
+        raise ValueError("bench_rx_latency measures the GMII configuration")
+    n = int(os.environ.get("ATSOC_BENCH_FRAMES", "8"))
+    axis = dut
+    rows = []
+    for size in LATENCY_SIZES:
+        cycles = []
+        for _ in range(n):
+            p = scapy_frame(b.rng, size - 4, kind="raw")
+            f = good_wire(p)
+            b.model.receive(f)
+            await b.offer(f)
+            await FallingEdge(dut.gmii_rx_dv)
+            count = 0
+            while True:
+                await RisingEdge(dut.clk)
+                count += 1
+                if int(axis.m_axis_rx_tvalid.value) and int(axis.m_axis_rx_tready.value) \
+                        and int(axis.m_axis_rx_tlast.value):
+                    break
+                assert count < 20000, "no TLAST beat on m_axis_rx"
+            cycles.append(count)
+            await ClockCycles(dut.clk, 50)
+        row = {"size": size, "frames": n, "data_width": b.cfg.data_width,
+               "min": min(cycles), "max": max(cycles), "mean": round(sum(cycles) / n, 1)}
+        rows.append(row)
+        dut._log.info("rx latency %s", row)
+    got = b.received()
+    assert got == b.model.delivered, "latency frames corrupted"
+    out = os.environ.get("ATSOC_BENCH_OUT")
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=2) + "\n")
