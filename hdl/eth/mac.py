@@ -8,11 +8,13 @@ dma_eth.md, "Ethernet MAC"; ports as architecture.md names them. Three clock dom
   RX frame buffer;
 * ``eth_tx``: the PHY transmit clock (``gmii_tx_clk``/``mii_tx_clk``), the transmit engine.
 
-``rst`` resets all three (through reset synchronisers). Data cross with ``lib.fifo.AsyncFIFO``:
-TX bytes (the store-and-forward FIFO, ``tx_fifo_bytes`` deep) and frame tokens toward
-``eth_tx``; RX bytes, RX frame lengths, and per-frame events (for counters and interrupts) back
-into ``sync``. Configuration bits cross with ``lib.cdc.FFSynchronizer``; they are quasi-static
-(the drivers change filters and enables only while the MAC is stopped).
+``rst`` resets all three (through reset synchronisers). Frame data cross in
+:class:`~.frame_fifo.AsyncFrameFIFO` (one block-RAM FIFO per direction that is both the frame store
+and the crossing: TX publishes its write pointer at a frame's end, RX commits or rolls back each
+frame; at 32/64-bit streams the RX store is word-organised and drains a beat per cycle). Per-frame
+events and the RX configuration cross with :class:`~.cdc.HandshakeCrossing` (capture on a toggle);
+the PHY speed and transmit enable with ``lib.cdc.FFSynchronizer``. docs/eth.md, "Clock domains and
+crossings", has the table.
 """
 
 from amaranth.hdl import Cat, ClockDomain, ClockSignal, DomainRenamer, Module, Mux, ResetSignal, Signal
