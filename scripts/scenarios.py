@@ -108,7 +108,6 @@ def run_soc_demo(out_dir: Path, *, config: str = "both", waves: bool = False,
     the wire, JSON summary, log and, with ``waves``, the dump and its GTKWave save file)."""
     import json
 
-    from atsoc.hdl.soc.config import SocConfig
     from atsoc.sim.block_build import cached_verilog
     from atsoc.sim.runner import run_cocotb, waveform_format
 
@@ -122,13 +121,15 @@ def run_soc_demo(out_dir: Path, *, config: str = "both", waves: bool = False,
     if seed is None:
         seed = random.randrange(1 << 31)
     from atsoc.hdl.soc.soc import Soc
-    verilog = cached_verilog("soc", SocConfig(), Soc)
+    from atsoc.sim.soc_system import soc_config_for
     print(f"Scenario demo: {scenario.doc}")
     print(f"  seed {seed} (replay with --seed {seed}); CPU software costs no time here, every "
           f"register access its bus cycles")
     outputs = []
     for c in configs:
         dump = out_dir / f"demo-{c}.{waveform_format()}" if waves else False
+        # Completion tokens on only where they are consumed (sim/soc_system.py, soc_config_for).
+        verilog = cached_verilog("soc", soc_config_for(c), Soc)
         print(f"\n[{c}] {'PLIC + software ready queue' if c == 'plic' else 'ATSINTC + DMA completion tokens'}")
         test_dir = run_cocotb(sources=[verilog], toplevel="soc", test_module=scenario.test_module,
                               testcase=scenario.testcase, waves=dump,

@@ -54,7 +54,7 @@ from atsoc.sim.tb.eth_mdio_phy import MdioPhy
 
 __all__ = ["SocSystem", "build", "CONFIGS", "SYS_PS", "STATION_MAC", "STATION_IP", "PEER_MAC",
            "PEER_IP", "SocMmio", "SystemRam", "RamView", "WirePeer", "WireFrame",
-           "MAC_DROP_COUNTERS"]
+           "MAC_DROP_COUNTERS", "soc_config_for"]
 
 CONFIGS = ("plic", "atsintc", "atsintc-irq")
 #: System clock period (125 MHz) and the PHY clocks (125 MHz GMII; the receive clock is shifted
@@ -345,17 +345,27 @@ class SocSystem:
 
 def build(dut, config: str = "plic", *, rx_queue_size: int = 16, tx_queue_size: int = 16,
           rx_coalesce: Coalesce = Coalesce(), tx_coalesce: Coalesce = Coalesce(),
-          work_cycles: int = 0, soc_config: SocConfig = SocConfig()) -> SocSystem:
+          work_cycles: int = 0, soc_config: SocConfig | None = None) -> SocSystem:
     """Start the clocks and the testbench models around ``dut`` and build the driver and the
     service in ``config`` (one of :data:`CONFIGS`; as ``net_system.build``). Reset the DUT with
-    :func:`reset` and then call :meth:`SocSystem.start`."""
+    :func:`reset` and then call :meth:`SocSystem.start`. ``soc_config`` is the configuration the
+    Verilog was generated from, :func:`soc_config_for` ``(config)`` by default; a SoC whose DMA
+    completion tokens do not match ``config`` is refused (ValueError)."""
     if config not in CONFIGS:
         raise ValueError(f"config must be one of {CONFIGS}, not {config!r}")
-    c = soc_config
+    c = soc_config if soc_config is not None else soc_config_for(config)
     atsintc = config.startswith("atsintc")
     tokens = config == "atsintc"
     if tokens and not c.dma.completion_tokens:
         raise ValueError("the 'atsintc' configuration needs dma.completion_tokens=True")
+    if not tokens and c.dma.completion_tokens:
+        # The DMA pushes a token per completed descriptor into ATSINTC process token_process
+        # and has no run-time switch to stop it. Nobody fetches them in this configuration:
+        # after capacity (256) + the DMA's token FIFO (16) + 1 completions the DMA holds its
+        # next STATUS write-back response, which blocks the shared AXI write channel, and both
+        # channels stop for good (docs/soc.md, "DMA completion tokens").
+        raise ValueError(f"the {config!r} configuration takes no completion tokens: build the SoC "
+                         "with dma.completion_tokens=False (see soc_config_for)")
     Clock(dut.clk, SYS_PS, unit="ps", impl="gpi").start()
     Clock(dut.gmii_rx_clk, RX_PS, unit="ps", impl="gpi").start(start_high=False)
     Clock(dut.gmii_tx_clk, TX_PS, unit="ps", impl="gpi").start()
@@ -386,6 +396,19 @@ def build(dut, config: str = "plic", *, rx_queue_size: int = 16, tx_queue_size: 
     service = NetService(ex, dev, app, irqs, tokens=tokens, clock=now_ps, work=bus.idle,
                          work_cycles=work_cycles)
     return SocSystem(config, dut, c, bus, ram, mem, peer, phy, ex, backend, dev, app, service)
+
+
+def soc_config_for(config: str, base: SocConfig = SocConfig()) -> SocConfig:
+    """The SoC configuration a network configuration runs on: ``base`` with the DMA's completion
+    tokens on for ``atsintc`` (they are its completion path) and off for the others (they would
+    fill the ATSINTC queue nobody fetches and then stop the DMA, see :func:`build`)."""
+    import dataclasses
+    if config not in CONFIGS:
+        raise ValueError(f"config must be one of {CONFIGS}, not {config!r}")
+    tokens = config == "atsintc"
+    if base.dma.completion_tokens == tokens:
+        return base
+    return dataclasses.replace(base, dma=dataclasses.replace(base.dma, completion_tokens=tokens))
 
 
 async def reset(dut, n: int = 10) -> None:
