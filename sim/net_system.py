@@ -70,7 +70,8 @@ def build(config: str = "plic", *, rx_queue_size: int = 16, tx_queue_size: int =
     dev = AxiEthNet(bus, soc.mem, alloc, dma_base=M.DMA_BASE, mac_base=M.MAC_BASE,
                     mac_address=STATION_MAC, rx_queue_size=rx_queue_size,
                     tx_queue_size=tx_queue_size, rx_coalesce=rx_coalesce,
-                    tx_coalesce=tx_coalesce, completion_irqs=not tokens)
+                    tx_coalesce=tx_coalesce, completion_irqs=not tokens,
+                    completion_tokens=tokens)
     app = EchoResponder(STATION_MAC, STATION_IP)
     irqs = IrqWiring(number(M.IRQ_DMA_MM2S), number(M.IRQ_DMA_S2MM), number(M.IRQ_MAC))
     service = NetService(ex, dev, app, irqs, tokens=tokens, clock=lambda: soc.now,

@@ -390,7 +390,8 @@ def build(dut, config: str = "plic", *, rx_queue_size: int = 16, tx_queue_size: 
     dev = AxiEthNet(bus, mem, alloc, dma_base=c.dma_base, mac_base=c.mac_base,
                     mac_address=STATION_MAC, rx_queue_size=rx_queue_size,
                     tx_queue_size=tx_queue_size, rx_coalesce=rx_coalesce,
-                    tx_coalesce=tx_coalesce, completion_irqs=not tokens)
+                    tx_coalesce=tx_coalesce, completion_irqs=not tokens,
+                    completion_tokens=tokens)
     app = EchoResponder(STATION_MAC, STATION_IP)
     irqs = IrqWiring(number("mm2s"), number("s2mm"), number("mac"))
     service = NetService(ex, dev, app, irqs, tokens=tokens, clock=now_ps, work=bus.idle,

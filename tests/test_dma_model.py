@@ -5,7 +5,7 @@ import pytest
 
 from atsoc.hdl.dma.config import AXIDMAConfig
 from atsoc.sim.driver import axi_dma as D
-from atsoc.sim.model.dma import DECERR, SLVERR, DMAModel, Fault
+from atsoc.sim.model.dma import DECERR, SLVERR, TOKEN_EN, DMAModel, Fault
 
 
 class Mem:
@@ -123,10 +123,11 @@ def test_model_tokens_and_writeback_order():
     """Completion tokens: one per descriptor completed without error (address | 1), none for
     the failing one; APP4 is written before STATUS, and a failing APP4 write leaves STATUS
     unwritten (SG error)."""
-    mem, alloc, ring, m = setup()
+    mem, alloc, ring, _ = setup()
+    m = DMAModel(mem, completion_tokens=True)
     for i in range(4):
         ring.set(i, D.BUFFER, alloc.alloc(64)); ring.set(i, D.CONTROL, 16)
-    m.write(0x38, ring.addr(0)); m.write(0x30, 1); m.write(0x40, ring.addr(3))
+    m.write(0x38, ring.addr(0)); m.write(0x30, 1 | TOKEN_EN); m.write(0x40, ring.addr(3))
     m.offer(bytes(20), 20)                          # descriptors 0 and 1
     assert m.tokens == [ring.addr(0) | 1, ring.addr(1) | 1]
     m.faults.append(Fault(ring.addr(2) + D.APP4, ring.addr(2) + D.APP4 + 4, SLVERR, "w"))
@@ -134,3 +135,28 @@ def test_model_tokens_and_writeback_order():
     assert m.tokens == [ring.addr(0) | 1, ring.addr(1) | 1]
     assert ring.get(2, D.STATUS) == 0 and m.read(0x34) & 0x4201 == 0x4201
     assert m.read(0x38) == ring.addr(2)
+
+
+def test_model_token_enable():
+    """DMACR.TokenEn (bit 15, atsoc extension): reads 0 without completion_tokens; with them it
+    is stored per channel, tokens come only from an enabled channel, a soft reset clears it."""
+    mem, alloc, _, m = setup()                      # completion_tokens=False
+    m.write(0x00, TOKEN_EN); m.write(0x30, TOKEN_EN)
+    assert m.read(0x00) & TOKEN_EN == 0 == m.read(0x30) & TOKEN_EN
+    for tok_en in (0, TOKEN_EN):
+        tx, rx = D.Ring(mem, alloc, 2), D.Ring(mem, alloc, 2)
+        for i in range(2):
+            tx.set(i, D.BUFFER, alloc.alloc(64)); tx.set(i, D.CONTROL, 16 | D.CTRL_TXSOF | D.CTRL_TXEOF)
+            rx.set(i, D.BUFFER, alloc.alloc(64)); rx.set(i, D.CONTROL, 16)
+        m = DMAModel(mem, completion_tokens=True)
+        assert m.read(0x00) == m.read(0x30) == 0x00010002
+        m.write(0x08, tx.addr(0)); m.write(0x00, 1 | (TOKEN_EN ^ tok_en))
+        m.write(0x38, rx.addr(0)); m.write(0x30, 1 | tok_en)
+        assert m.read(0x30) & TOKEN_EN == tok_en and m.read(0x00) & TOKEN_EN == TOKEN_EN ^ tok_en
+        m.write(0x10, tx.addr(1)); m.write(0x40, rx.addr(1))
+        m.offer(bytes(16), 16)
+        assert len(m.tx_frames) == 2 and rx.get(0, D.STATUS) & D.STS_CMPLT
+        mine = [rx.addr(0) | 1] if tok_en else [tx.addr(0) | 1, tx.addr(1) | 1]
+        assert m.tokens == mine
+        m.write(0x00, 4)
+        assert m.read(0x00) & TOKEN_EN == 0 == m.read(0x30) & TOKEN_EN

@@ -26,9 +26,10 @@ ALL = [
     "registers", "mm2s_frames", "s2mm_frames", "tail_positions_and_wrap", "stale_cmplt", "prefetch_rules",
     "zero_length", "bus_errors", "coalescing", "arceos_sequence", "linux_xilinx_dma",
     "linux_axienet", "soft_reset_busy", "axi_bursts", "keyhole", "writeback_order", "random_vs_model",
+    "token_enable",
 ]
 WIDE = ["mm2s_frames", "s2mm_frames", "prefetch_rules", "bus_errors", "linux_axienet", "axi_bursts",
-        "completion_tokens", "token_backpressure", "writeback_order", "random_vs_model"]
+        "completion_tokens", "token_backpressure", "token_enable", "writeback_order", "random_vs_model"]
 
 SIMPLE = ["simple_mm2s", "simple_s2mm", "simple_errors", "simple_model_random", "simple_driver_xilinx"]
 ADDR64 = ["registers", "mm2s_frames", "s2mm_frames", "prefetch_rules", "bus_errors",

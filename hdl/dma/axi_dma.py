@@ -79,7 +79,8 @@ class DMAEngine(wiring.Component):
         aw, dw = cfg.addr_width, cfg.data_width
 
         m.submodules.regs = regs = DMARegisterFile(self.regmap, simple=not cfg.scatter_gather,
-                                                   addr_width=aw)
+                                                   addr_width=aw,
+                                                   completion_tokens=cfg.completion_tokens)
         wiring.connect(m, wiring.flipped(self.reg), regs.port)
         m.d.comb += [self.reset_request.eq(regs.reset_request), regs.resetting.eq(self.resetting)]
 
@@ -164,16 +165,21 @@ class DMAEngine(wiring.Component):
                              r.threshold_count.eq(1), r.delay_count.eq(0)]
         m.d.comb += [self.mm2s_irq.eq(regs.mm2s.irq), self.s2mm_irq.eq(regs.s2mm.irq)]
 
-        # Completion tokens: completed descriptor address | 1, in completion order. A channel
-        # completes with the handshake of its STATUS B response, which it takes only while the
-        # FIFO has room (``token_ready``): a full FIFO holds the completion, never drops it.
-        # B responses are routed one at a time, so the two channels never complete together.
+        # Completion tokens: completed descriptor address | 1, in completion order, from the
+        # channels whose DMACR.TokenEn is set (an atsoc extension, reset 0: a stock driver never
+        # sees tokens and is never held). A channel completes with the handshake of its STATUS
+        # B response, which an enabled channel takes only while the FIFO has room
+        # (``token_ready``): a full FIFO holds the completion, never drops it. B responses are
+        # routed one at a time, so the two channels never complete together.
         if cfg.completion_tokens:
             m.submodules.tokens = tq = fifo.SyncFIFOBuffered(width=64, depth=TOKEN_FIFO_DEPTH)
+            mm2s_tok = mm2s.completed & regs.mm2s.token_en
+            s2mm_tok = s2mm.completed & regs.s2mm.token_en
             m.d.comb += [
-                mm2s.token_ready.eq(tq.w_rdy), s2mm.token_ready.eq(tq.w_rdy),
-                tq.w_en.eq(mm2s.completed | s2mm.completed),
-                tq.w_data.eq(Mux(mm2s.completed, mm2s.completed_addr, s2mm.completed_addr) | 1),
+                mm2s.token_ready.eq(tq.w_rdy | ~regs.mm2s.token_en),
+                s2mm.token_ready.eq(tq.w_rdy | ~regs.s2mm.token_en),
+                tq.w_en.eq(mm2s_tok | s2mm_tok),
+                tq.w_data.eq(Mux(mm2s_tok, mm2s.completed_addr, s2mm.completed_addr) | 1),
                 self.m_axis_token.tdata.eq(tq.r_data), self.m_axis_token.tvalid.eq(tq.r_rdy),
                 self.m_axis_token.tlast.eq(1), tq.r_en.eq(self.m_axis_token.tready),
             ]
@@ -202,7 +208,8 @@ class AXIDMA(wiring.Component):
     s_axis_s2mm : In(AXIStreamSignature), TDATA/TKEEP/TLAST.
     s_axis_s2mm_sts : In(AXIStreamSignature), 32-bit TDATA: one beat per received frame, frame
         length in [15:0] (copied whole into APP4 of the frame's last descriptor), TLAST=1.
-    m_axis_token : Out(AXIStreamSignature), 64-bit TDATA: completed descriptor address | 1.
+    m_axis_token : Out(AXIStreamSignature), 64-bit TDATA: completed descriptor address | 1, from
+        the channels with DMACR.TokenEn set (``completion_tokens`` builds only).
     mm2s_irq, s2mm_irq : Out(1)
     """
 

@@ -40,7 +40,8 @@ PG021 v7.1 behaviour, with the choices of dma_eth.md ("DMA behaviour that driver
 * **Completion tokens.** ``completed`` pulses in the cycle the STATUS B response of a
   descriptor completed without error is taken; the B response is taken only while
   ``token_ready`` (room in the token FIFO), so a full FIFO holds the channel's completion (its
-  interrupt and its next descriptor) instead of dropping the token (no silent loss). B
+  interrupt and its next descriptor) instead of dropping the token (no silent loss); the
+  top level ties ``token_ready`` high while the channel's DMACR.TokenEn is 0. B
   responses come one at a time in order, so the two channels never complete in the same cycle.
 * **Errors.** SLVERR/DECERR on the fetch -> SGSlvErr/SGDecErr, on the write-back -> the same,
   on data -> DMASlvErr/DMADecErr (after the descriptor's write-back). The channel sets its

@@ -28,7 +28,9 @@ class AXIDMAConfig:
         is never read and APP4[15:0] is the number of bytes the engine counted.
     completion_tokens : bool
         Whether m_axis_token emits one 64-bit word per completed descriptor (its address with
-        bit 0 set), for the ATSINTC's hardware enqueue port. When false the port is tied off.
+        bit 0 set), for the ATSINTC's hardware enqueue port, from each channel whose DMACR.TokenEn
+        (bit 15, an atsoc extension, reset 0) software has set. When false the port is tied off
+        and TokenEn reads 0.
     addr_width : int
         Address bits of the AXI4 master, 32..64 (PG021 c_addr_width). 32: the *_MSB registers
         and descriptor words are ignored (what ArceOS needs; Linux's CURDESC_MSB probe reads

@@ -8,7 +8,8 @@ map (the pattern of RegisterBank's docstring; their read data is ORed with the b
 * DMACR.RS is cleared by hardware on any error (both channels); a write of 1 is ignored while
   the channel has an error bit set. IRQThreshold: writing 0 stores 1, and a write of that byte
   reloads the threshold counter. Reset (bit 2) of either channel requests the soft reset of
-  both and reads 1 until it is done. Bit 1 reads 1.
+  both and reads 1 until it is done. Bit 1 reads 1. TokenEn (bit 15, an atsoc extension) is
+  stored only with ``completion_tokens``; otherwise it reads 0 like the other reserved bits.
 * CURDESC is written only while the channel is halted (PG021); otherwise the hardware's value.
 * TAILDESC is stored only when the channel is not halted ("halted: no effect"); the channel
   gets a pulse one cycle after the write, when the register already holds the new value. With
@@ -42,7 +43,7 @@ class ChannelRegsSignature(wiring.Signature):
 
     def __init__(self, addr_width=32):
         super().__init__({
-            "rs": Out(1), "cyclic": Out(1), "keyhole": Out(1),
+            "rs": Out(1), "cyclic": Out(1), "keyhole": Out(1), "token_en": Out(1),
             "irq_threshold": Out(8, init=1), "irq_delay": Out(8), "threshold_we": Out(1),
             "curdesc_sw": Out(addr_width), "curdesc_we": Out(1),
             "tail": Out(addr_width), "tail_we": Out(1),
@@ -68,6 +69,9 @@ class DMARegisterFile(wiring.Component):
     addr_width : int
         Above 32: the *_MSB registers of the map hold the upper address bits, and TAILDESC is
         committed (``tail_we``) by the write of TAILDESC_MSB instead of TAILDESC.
+    completion_tokens : bool
+        The build has completion tokens: DMACR.TokenEn is stored (``token_en``); otherwise it
+        reads 0, ignores writes and ``token_en`` is 0.
 
     Attributes
     ----------
@@ -81,8 +85,9 @@ class DMARegisterFile(wiring.Component):
 
     READ_LATENCY = 1
 
-    def __init__(self, regmap, *, simple=False, addr_width=32):
+    def __init__(self, regmap, *, simple=False, addr_width=32, completion_tokens=False):
         self._regmap = regmap
+        self._tokens = completion_tokens
         self._simple = simple
         self._aw = addr_width
         super().__init__({
@@ -125,6 +130,7 @@ class DMARegisterFile(wiring.Component):
             m.d.comb += [
                 c.rs.eq(dmacr[f("rs").offset]), c.cyclic.eq(dmacr[f("cyclic").offset]),
                 c.keyhole.eq(dmacr[f("keyhole").offset]),
+                c.token_en.eq(dmacr[f("token_en").offset] if self._tokens else 0),
                 c.irq_threshold.eq(dmacr[16:24]), c.irq_delay.eq(dmacr[24:32]),
                 c.tail.eq(tail),
                 c.curdesc_sw.eq(Cat(merged(c.curdesc[:32], port.w_data) & ~0x3F, c.curdesc[32:])),
@@ -134,7 +140,8 @@ class DMARegisterFile(wiring.Component):
                 new = Signal(32, name=f"{ch}_dmacr_new")
                 m.d.comb += new.eq(merged(dmacr, port.w_data))
                 keep = (f("rs").mask | f("keyhole").mask | f("cyclic").mask | f("ioc_irqen").mask
-                        | f("dly_irqen").mask | f("err_irqen").mask | f("irq_delay").mask)
+                        | f("dly_irqen").mask | f("err_irqen").mask | f("irq_delay").mask
+                        | (f("token_en").mask if self._tokens else 0))
                 thr = Mux(new[16:24] == 0, 1, new[16:24])
                 m.d.sync += dmacr.eq((new & keep) | (thr << 16))
                 with m.If(has_err | c.error):

@@ -34,6 +34,13 @@ def _dmacr(ch):
         Field("ioc_irqen", 12, 1, Access.RW, doc="Interrupt output on IOC_Irq."),
         Field("dly_irqen", 13, 1, Access.RW, doc="Interrupt output on Dly_Irq."),
         Field("err_irqen", 14, 1, Access.RW, doc="Interrupt output on Err_Irq."),
+        Field("token_en", 15, 1, Access.RW, doc="atsoc extension (PG021: reserved, reads 0): "
+              "completion-token enable of this channel. 1: every descriptor this channel completes "
+              "without error pushes its token (descriptor address | 1) to m_axis_token, and the "
+              "channel holds its completion while the token FIFO is full. 0 (reset, and after a "
+              "soft reset): no tokens, never held, so a stock driver (which writes 0 here) never "
+              "sees them. Only in builds with completion_tokens=True; otherwise reads 0 and "
+              "ignores writes (a driver can probe for tokens by writing 1 and reading back)."),
         Field("irq_threshold", 16, 8, Access.RW, reset=1, doc="Packets per IOC interrupt. Writing 0 "
               "stores 1. A write of this byte reloads the threshold counter."),
         Field("irq_delay", 24, 8, Access.RW, doc="Delay timeout in units of 125 clock cycles after "

@@ -48,6 +48,7 @@ LEN_MASK = (1 << 26) - 1
 S2MM = R.S2MM_DMACR
 ERR_IRQ = R.MM2S_DMASR_ERR_IRQ_MASK
 DMACR_RS, DMACR_RESET = R.MM2S_DMACR_RS_MASK, R.MM2S_DMACR_RESET_MASK
+DMACR_TOKEN_EN = R.MM2S_DMACR_TOKEN_EN_MASK       # atsoc extension (docs/dma.md, "Completion tokens")
 MAX_FRAME = 1514                  # destination address to payload, no FCS, no VLAN tag
 
 
@@ -179,13 +180,20 @@ class AxiEthNet:
     completion_irqs : bool
         Enable IOC and Dly interrupts (the completion path through interrupts). With ``False``
         only Err interrupts are enabled: completions come as DMA completion tokens.
+    completion_tokens : bool
+        Set DMACR.TokenEn (an atsoc extension, docs/dma.md) on both channels in every DMACR
+        value the driver programs (``axienet_dma_start``, also after the recovery's Reset,
+        which clears it), so the DMA pushes a completion token per descriptor. Off: the
+        stock axienet sequence, the DMA never pushes tokens. The DMA must be built with
+        ``completion_tokens=True`` and the tokens consumed (:meth:`handle_token`), else the
+        channels stop once the token FIFO is full.
     """
 
     def __init__(self, mmio: Mmio, mem: DmaMemory, alloc: Allocator, *, dma_base: int,
                  mac_base: int, mac_address: bytes, rx_queue_size: int = 32,
                  tx_queue_size: int = 32, buf_size: int = 1536,
                  rx_coalesce: Coalesce = Coalesce(), tx_coalesce: Coalesce = Coalesce(),
-                 completion_irqs: bool = True):
+                 completion_irqs: bool = True, completion_tokens: bool = False):
         if len(mac_address) != 6:
             raise ValueError("mac_address must be 6 bytes")
         for name, n in (("rx_queue_size", rx_queue_size), ("tx_queue_size", tx_queue_size)):
@@ -199,6 +207,7 @@ class AxiEthNet:
         self._mac_address = bytes(mac_address)
         self.rx_coalesce, self.tx_coalesce = rx_coalesce, tx_coalesce
         self.completion_irqs = completion_irqs
+        self.completion_tokens = completion_tokens
         self.buf_size = buf_size
         self.stats = NetStats()
         self.rx_ring = Ring(mem, alloc, rx_queue_size)
@@ -480,7 +489,8 @@ class AxiEthNet:
 
     def _dmacr(self, coalesce: Coalesce) -> int:
         enables = IRQ_ALL if self.completion_irqs else ERR_IRQ
-        return coalesce.count << 16 | coalesce.delay << 24 | enables
+        tokens = DMACR_TOKEN_EN if self.completion_tokens else 0
+        return coalesce.count << 16 | coalesce.delay << 24 | enables | tokens
 
     async def _device_reset(self, max_polls: int = 1000) -> None:
         """``__axienet_device_reset``: DMACR.Reset (both channels), poll until it clears."""

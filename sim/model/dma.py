@@ -19,6 +19,7 @@ __all__ = ["DMAModel", "Fault"]
 
 RM = dma_register_map()
 OKAY, SLVERR, DECERR = 0, 2, 3
+TOKEN_EN = RM["mm2s_dmacr"].field("token_en").mask      # atsoc extension (docs/dma.md)
 ERR_BIT = {"dma_int": 4, "dma_slv": 5, "dma_dec": 6, "sg_int": 8, "sg_slv": 9, "sg_dec": 10}
 
 
@@ -59,6 +60,10 @@ class Channel:
         return bool(self.dmacr & 1)
 
     @property
+    def token_en(self):
+        return bool(self.dmacr & TOKEN_EN)
+
+    @property
     def threshold(self):
         return (self.dmacr >> 16) & 0xFF
 
@@ -84,11 +89,19 @@ class DMAModel:
     tokens : list of int
         Completion tokens (descriptor address | 1) of the descriptors completed without error,
         in the model's completion order (the RTL interleaves the two channels by timing:
-        compare per channel). Scatter-gather only; a soft reset does not clear it.
+        compare per channel), from the channels whose DMACR.TokenEn is set. Scatter-gather
+        only; a soft reset does not clear it.
+
+    Parameters
+    ----------
+    completion_tokens : bool
+        The build has completion tokens: DMACR.TokenEn (bit 15) is stored; otherwise it reads 0.
     """
 
-    def __init__(self, mem, data_width: int = 32, addr_width: int = 32, scatter_gather: bool = True):
+    def __init__(self, mem, data_width: int = 32, addr_width: int = 32, scatter_gather: bool = True,
+                 completion_tokens: bool = False):
         self.mem = mem
+        self.completion_tokens = completion_tokens
         self.sg = scatter_gather
         self.bw = data_width // 8
         self.aw = addr_width
@@ -179,7 +192,8 @@ class DMAModel:
                 self._reset()
                 return
             thr = (value >> 16) & 0xFF or 1
-            keep = value & (0x1 | 0x8 | 0x10 | 0x7000 | 0xFF000000)
+            keep = value & (0x1 | 0x8 | 0x10 | 0x7000 | 0xFF000000
+                            | (TOKEN_EN if self.completion_tokens else 0))
             if c.errors:
                 keep &= ~1
             c.dmacr = keep | thr << 16
@@ -361,7 +375,8 @@ class DMAModel:
             self._error(c, err)
             return False
         c.completed += 1
-        self.tokens.append(addr | 1)
+        if c.token_en:
+            self.tokens.append(addr | 1)
         if name == "s2mm":
             c.in_frame = not eof
         if eof:

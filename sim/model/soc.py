@@ -118,10 +118,9 @@ class SocDMA(DMAModel):
 
     def __init__(self, mem, clock: Callable[[], int], *, completion_tokens: bool = True):
         self.clock = clock
-        self.completion_tokens = completion_tokens
         self.token_fifo: deque[int] = deque()
         self.token_drops = 0
-        super().__init__(mem)
+        super().__init__(mem, completion_tokens=completion_tokens)
 
     def _reset(self):
         super()._reset()
@@ -134,7 +133,7 @@ class SocDMA(DMAModel):
         more = super()._step(name)
         if c.completed != completed:              # a descriptor completed without error
             addr = c.curdesc
-            if self.completion_tokens:
+            if c.token_en:                        # only in a completion_tokens build
                 if len(self.token_fifo) < TOKEN_FIFO_DEPTH:
                     self.token_fifo.append(addr | 1)
                 else:

@@ -32,6 +32,7 @@ ENV = "ATSOC_DMA_CONFIG"
 CLOCK_NS = 8
 RAM_SIZE = 1 << 20
 S2 = R.S2MM_DMACR            # S2MM register offset (0x30)
+TOKEN_EN = R.MM2S_DMACR_TOKEN_EN_MASK   # DMACR.TokenEn (atsoc extension, completion_tokens builds)
 
 
 def config_to_env(config: AXIDMAConfig) -> dict[str, str]:
@@ -912,8 +913,8 @@ async def completion_tokens(dut):
     for i in range(3):
         b.set_desc(ring, i, b.buf(b.rand_bytes(10)), 10)
     b.set_desc(rxr, 0, b.buf(64), 64)
-    await b.start_channel(0, ring.addr(0))
-    await b.start_channel(S2, rxr.addr(0))
+    await b.start_channel(0, ring.addr(0), R.MM2S_DMACR_RS_MASK | TOKEN_EN)
+    await b.start_channel(S2, rxr.addr(0), R.MM2S_DMACR_RS_MASK | TOKEN_EN)
     await b.wr(R.MM2S_TAILDESC, ring.addr(2))
     await b.wr(S2 + R.MM2S_TAILDESC, rxr.addr(0))
     await b.send_rx(b.rand_bytes(30))
@@ -938,7 +939,8 @@ async def token_backpressure(dut):
     tok = b.tok
     tok.pause = True
     mm = _ModelMem(RAM_SIZE)
-    model = DMAModel(mm, b.cfg.data_width, b.cfg.addr_width)
+    model = DMAModel(mm, b.cfg.data_width, b.cfg.addr_width,
+                     completion_tokens=b.cfg.completion_tokens)
 
     class Both:
         def read(self, a, n):
@@ -964,7 +966,7 @@ async def token_backpressure(dut):
             await b.mmio.write(o, x)
             model.write(o, x)
 
-    cr = R.MM2S_DMACR_RS_MASK | R.MM2S_DMACR_IOC_IRQEN_MASK | (1 << 16)
+    cr = R.MM2S_DMACR_RS_MASK | R.MM2S_DMACR_IOC_IRQEN_MASK | (1 << 16) | TOKEN_EN
     for off, ring in ((0, tx), (S2, rx)):
         await wr(off + R.MM2S_CURDESC, ring.addr(0))
         await wr(off + R.MM2S_DMACR, cr)
@@ -1014,6 +1016,95 @@ async def token_backpressure(dut):
     check(len(got) == ntx * rounds + nrx * rounds, f"{len(got)} tokens for {(ntx + nrx) * rounds} descriptors")
     check(sent == nrx * rounds and not model.rx_queue, "every frame received")
     dut._log.info("%d tokens after a 6000-cycle stall, none lost", len(got))
+
+
+@cocotb.test()
+async def token_enable(dut):
+    """DMACR.TokenEn (atsoc extension): reset 0, so a stock driver never sees tokens. With the
+    bit clear on both channels and a token sink that never accepts, the channels complete far
+    more descriptors than the token FIFO (16) plus an ATSINTC queue (256) hold: no hang, no
+    token. Token builds: the bit is per channel (S2MM on, MM2S off: S2MM holds once the FIFO is
+    full while MM2S runs on, and only S2MM tokens arrive) and a soft reset clears it. Builds
+    without tokens: the bit reads 0 and ignores writes."""
+    b = await bench(dut, sink_pause=0)
+    tokens = b.cfg.completion_tokens
+    if tokens:
+        b.tok.pause = True                           # never accepts (until the end)
+    for off in (0, S2):
+        check(await b.rd(off + R.MM2S_DMACR) & TOKEN_EN == 0, "TokenEn resets to 0")
+        await b.wr(off + R.MM2S_DMACR, TOKEN_EN)
+        got = await b.rd(off + R.MM2S_DMACR) & TOKEN_EN
+        check(got == (TOKEN_EN if tokens else 0), f"TokenEn stored only in token builds ({got:#x})")
+        await b.wr(off + R.MM2S_DMACR, 0)
+    n, rounds, m = 32, 10, 8                         # 320 MM2S + 32 S2MM completions
+    tx, rx = b.ring(n), b.ring(m)
+    for i in range(n):
+        b.set_desc(tx, i, b.buf(b.rand_bytes(16)), 16)
+    for i in range(m):
+        b.set_desc(rx, i, b.buf(64), 64)
+    await b.start_channel(0, tx.addr(0))
+    await b.start_channel(S2, rx.addr(0))
+
+    async def tx_round():
+        for i in range(n):
+            tx.set(i, D.STATUS, 0)
+        await b.wr(R.MM2S_TAILDESC, tx.addr(n - 1))
+        for _ in range(n):
+            await b.recv_tx()
+        await b.wait_idle(0)
+        check(all(tx.get(i, D.STATUS) & D.STS_CMPLT for i in range(n)), "TX ring completed")
+
+    async def rx_round(wait=True):
+        for i in range(m):
+            rx.set(i, D.STATUS, 0)
+        await b.wr(S2 + R.MM2S_TAILDESC, rx.addr(m - 1))
+        for _ in range(m):
+            await b.send_rx(b.rand_bytes(20))
+        if wait:
+            for _ in range(2000):
+                if all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(m)):
+                    break
+                await ClockCycles(dut.clk, 20)
+            check(all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(m)), "RX ring completed")
+            await b.wait_idle(S2)
+
+    for r in range(rounds):
+        if r < 4:
+            await rx_round()
+        await tx_round()
+    if not tokens:
+        dut._log.info("%d completions, TokenEn reads 0 without tokens", n * rounds + 4 * m)
+        return
+    check(int(dut.m_axis_token_tvalid.value) == 0 and b.tok.empty(), "no token with TokenEn clear")
+    # S2MM on, MM2S off: 16 S2MM tokens fill the FIFO while MM2S completes without tokens
+    await b.wr(S2 + R.MM2S_DMACR, await b.rd(S2 + R.MM2S_DMACR) | TOKEN_EN)
+    for _ in range(2):
+        await rx_round()
+        await tx_round()
+    # the FIFO is full: the next S2MM completion is held (its B not taken)
+    await rx_round(wait=False)
+    await ClockCycles(dut.clk, 3000)
+    check(not await b.rd(S2 + R.MM2S_DMASR) & 2, "S2MM held with the token FIFO full")
+    check(int(dut.m_axis_token_tvalid.value) == 1, "S2MM tokens waiting")
+    done = sum(1 for i in range(m) if rx.get(i, D.STATUS) & D.STS_CMPLT)
+    check(done <= 1, f"{done} S2MM descriptors written back past a full token FIFO")
+    b.tok.pause = False
+    for _ in range(2000):
+        if all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(m)):
+            break
+        await ClockCycles(dut.clk, 20)
+    await b.wait_idle(S2)
+    await ClockCycles(dut.clk, 100)
+    got = []
+    while not b.tok.empty():
+        got.append(int.from_bytes(bytes(b.tok.recv_nowait().tdata), "little"))
+    exp = [rx.addr(i) | 1 for i in range(m)] * 3
+    check(got == exp, f"{len(got)} tokens, expected the {len(exp)} S2MM ones in order")
+    await b.reset()
+    for off in (0, S2):
+        check(await b.rd(off + R.MM2S_DMACR) == 0x00010002, "soft reset clears TokenEn")
+    dut._log.info("%d completions without tokens, then %d S2MM tokens held and delivered",
+                  n * rounds + 4 * m + 2 * n, len(got))
 
 
 @cocotb.test()
@@ -1105,7 +1196,8 @@ async def random_vs_model(dut):
     b = await bench(dut)
     steps = int(os.environ.get("ATSOC_DMA_RANDOM_STEPS", "60"))
     mm = _ModelMem(RAM_SIZE)
-    model = DMAModel(mm, b.cfg.data_width, b.cfg.addr_width)
+    model = DMAModel(mm, b.cfg.data_width, b.cfg.addr_width,
+                     completion_tokens=b.cfg.completion_tokens)
     trace = bool(os.environ.get("ATSOC_DMA_TRACE"))
 
     class Both:
@@ -1137,9 +1229,15 @@ async def random_vs_model(dut):
 
     cyclic = b.rng.choice([0, R.MM2S_DMACR_CYCLIC_MASK])
     thr = b.rng.randint(1, 4)
+    # Token builds: TokenEn per channel, at random, at least one on (the other's completions
+    # must then never produce a token nor be held).
+    ten = {0: 0, S2: 0}
+    if b.tok is not None:
+        ten = dict(zip((0, S2), b.rng.choice([(TOKEN_EN, TOKEN_EN)] * 2 + [(TOKEN_EN, 0), (0, TOKEN_EN)])))
+    dut._log.info("TokenEn mm2s %d s2mm %d", bool(ten[0]), bool(ten[S2]))
     for off, ring in ((0, tx), (S2, rx)):
         await wr(off + R.MM2S_CURDESC, ring.addr(0))
-        await wr(off + R.MM2S_DMACR, 1 | cyclic | (thr << 16))
+        await wr(off + R.MM2S_DMACR, 1 | cyclic | (thr << 16) | ten[off])
 
     async def recover():
         """axienet's dma_err_handler: dma_stop, device reset, rebuild both rings, dma_start."""
@@ -1160,8 +1258,8 @@ async def random_vs_model(dut):
             rx.set(i, D.BUFFER, rxb[i]); rx.set(i, D.CONTROL, 256)
             rx.set(i, D.STATUS, 0); rx.set(i, D.APP4, 0)
         cr = cyclic | (thr << 16) | D.IRQ_ALL
-        await wr(S2 + R.MM2S_DMACR, cr)
-        await wr(R.MM2S_DMACR, cr)
+        await wr(S2 + R.MM2S_DMACR, cr | ten[S2])
+        await wr(R.MM2S_DMACR, cr | ten[0])
         await wr(S2 + R.MM2S_CURDESC, rx.addr(0))
         await wr(S2 + R.MM2S_DMACR, await b.rd(S2 + R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
         await wr(S2 + R.MM2S_TAILDESC, rx.addr(nrx - 1))

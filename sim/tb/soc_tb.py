@@ -166,7 +166,8 @@ async def registers(dut):
 
 async def _setup_system(b: Bench):
     """PLIC (xv6: priority 1, hart 0 S-mode enables, threshold 0), MAC (reset, station address,
-    TX/RX on) and DMA (Linux axienet rings, interrupts on, coalescing 1)."""
+    TX/RX on) and DMA (Linux axienet rings, interrupts on, coalescing 1, plus the one atsoc
+    extension: DMACR.TokenEn set on both channels, so completions also come as tokens)."""
     c = b.cfg
     irqs = [c.plic_irq(d) for d in ("mm2s", "s2mm", "mac")]
     await b.plic.xv6_plicinit(irqs)
@@ -178,6 +179,9 @@ async def _setup_system(b: Bench):
     net = D.AxiEnetDma(b.mmio, c.dma_base, b.ram, b.alloc, tx_bds=4, rx_bds=4, max_frm_size=1536)
     check(await net.probe() is False, "32-bit DMA pointers")
     await net.open()
+    for off in (0, RD.S2MM_DMACR):
+        cr = await b.mmio.read(c.dma_base + off)
+        await b.mmio.write(c.dma_base + off, cr | RD.MM2S_DMACR_TOKEN_EN_MASK)
     return net
 
 
