@@ -58,9 +58,8 @@ E2E_NOTE = ("RTL SoC under Verilator (sim/tb/soc_net_tb.py, bench): the referenc
             "and echo application in Python drive the CPU port; every register access costs its "
             "bus cycles, the driver's CPU time (instructions, traps, a software queue) is not "
             "simulated and costs nothing. System clock 125 MHz; cycles are system clock cycles. "
-            "The plic configuration runs the SoC built with dma.completion_tokens=False (it does "
-            "not fetch tokens: with them on, the ATSINTC queue and the DMA's token FIFO fill after "
-            "273 completions and the DMA stops); every run passes the conservation check (each "
+            "Both configurations run the default SoC; only atsintc sets the DMA's run-time token "
+            "enable (DMACR.TokenEn). Every run passes the conservation check (each "
             "request answered or counted as dropped, MAC RXFL = frames the driver took).")
 
 
@@ -77,7 +76,8 @@ def bench_end_to_end(verilog: Path, work: Path, *, pings: int = 16, frames: int 
     out = {"note": E2E_NOTE, "seed": seed, "pings": pings, "frames_per_size": frames}
     for config in E2E_CONFIGS:
         # The SoC each configuration runs on: ``verilog`` (the default SocConfig) where it is the
-        # same, else its own build (``plic``: no completion tokens, nobody would fetch them).
+        # same (every configuration today: only atsintc enables the tokens, at run time), else
+        # its own build.
         soc_config = soc_config_for(config)
         source = verilog
         if soc_config != SocConfig():

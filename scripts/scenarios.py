@@ -128,7 +128,7 @@ def run_soc_demo(out_dir: Path, *, config: str = "both", waves: bool = False,
     outputs = []
     for c in configs:
         dump = out_dir / f"demo-{c}.{waveform_format()}" if waves else False
-        # Completion tokens on only where they are consumed (sim/soc_system.py, soc_config_for).
+        # The default SoC for every configuration (sim/soc_system.py, soc_config_for).
         verilog = cached_verilog("soc", soc_config_for(c), Soc)
         print(f"\n[{c}] {'PLIC + software ready queue' if c == 'plic' else 'ATSINTC + DMA completion tokens'}")
         test_dir = run_cocotb(sources=[verilog], toplevel="soc", test_module=scenario.test_module,

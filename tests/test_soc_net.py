@@ -1,7 +1,7 @@
 """The network driver and application end to end on the RTL SoC (sim/tb/soc_net_tb.py) under
 Verilator, in the PLIC and ATSINTC configurations (docs/soc.md, "End to end"). One Verilator build
-per configuration: ``soc_config_for`` (the default SocConfig's, shared with tests/test_soc.py, for
-``atsintc``; completion tokens off for ``plic``); random tests print their seed and
+shared by both configurations (the default SocConfig's, also tests/test_soc.py's: the ``plic``
+driver leaves the DMA's run-time token enable clear); random tests print their seed and
 ``ATSOC_SEED`` replays one."""
 
 import pytest
@@ -34,12 +34,17 @@ def test_back_to_back_replies(config):
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_soc_config_for_tokens(config):
-    """Completion tokens on exactly where the executor consumes them. With tokens on and nobody
-    fetching them (``plic`` on the default SoC), the ATSINTC queue fills (256) and the DMA's token
-    FIFO (16), then the DMA holds its next STATUS write-back and both channels stop for good:
-    the 1472-byte burst of ``atsoc bench soc`` answered 25 of 40 after 273 completions."""
-    assert soc_config_for(config).dma.completion_tokens == (config == "atsintc")
+    """Every configuration runs on the default SoC (completion tokens built in): only ``atsintc``
+    enables them at run time (DMACR.TokenEn), so ``plic`` never fills a token queue nobody
+    fetches (before that enable existed, the DMA stopped after 273 completions: the 1472-byte
+    burst of ``atsoc bench soc`` answered 25 of 40). ``atsintc`` on a SoC built without tokens is
+    refused before the DUT is touched."""
+    import dataclasses
     assert SocConfig().dma.completion_tokens, "the default SoC routes tokens to the ATSINTC"
-    wrong = SocConfig() if config != "atsintc" else soc_config_for("plic")
-    with pytest.raises(ValueError, match="completion_tokens"):
-        build(None, config, soc_config=wrong)       # refused before the DUT is touched
+    assert soc_config_for(config) == SocConfig()
+    tokenless = dataclasses.replace(SocConfig(), dma=dataclasses.replace(SocConfig().dma,
+                                                                         completion_tokens=False))
+    assert soc_config_for(config, tokenless).dma.completion_tokens == (config == "atsintc")
+    if config == "atsintc":
+        with pytest.raises(ValueError, match="completion_tokens"):
+            build(None, config, soc_config=tokenless)
