@@ -120,12 +120,26 @@ class ATSINTC(wiring.Component):
             irq_req.eq((irq_req | rising) & ~served),
             armed.eq((armed & ~rising) | reopen),
         ]
+        # With ``wake_lookahead`` the wake is chosen a cycle ahead into the candidate registers
+        # c_* and issued from them in the next cycle, after a re-check from registers: the owner
+        # is still not full and no handler registration came in between (which could have
+        # changed the line's handlers); otherwise the choice is made again. The line being
+        # chosen is left out of the next choice, so a candidate is never chosen twice.
+        la = cfg.wake_lookahead
+        c_valid, c_take = Signal(), Signal()
+        c_line_oh, c_line = Signal(NIRQ), Signal(range(max(2, NIRQ)))
+        c_owner_oh, c_owner = Signal(NP), Signal(pb)
+        irq_reg_r = Signal()          # a registration (intr_handler write) in the previous cycle
+        if la:
+            m.d.sync += irq_reg_r.eq(port.w_stb & wdec.hit.intr_handler)
+        cand_ok = c_valid & ~irq_reg_r & ~(c_take & (c_owner_oh & full).any())
         want = Signal(NIRQ)
         for n in range(NIRQ):
             # The owner's "full" as an AND-OR on the owner's one-hot register (no decoder).
             deliverable = ~irqq.nonempty[n] | ~(irq_owner_oh[n] & full).any()
             # irq_req | rising, written without the ~irq_req term of ``rising``.
-            m.d.comb += want[n].eq((irq_req[n] | (lines[n] & armed[n])) & deliverable)
+            m.d.comb += want[n].eq((irq_req[n] | (lines[n] & armed[n])) & deliverable
+                                   & (~(c_valid & c_line_oh[n]) if la else 1))
         # The lowest wanting line, one-hot (want & -want), its number (an OR encoder), whether it
         # has a handler and the handler's owner (AND-OR selections), without a priority chain.
         irq_first = Signal(NIRQ)
@@ -145,14 +159,27 @@ class ATSINTC(wiring.Component):
         for k in range(NP):
             m.d.comb += irq_take_owner_oh[k].eq(
                 Cat(*[irq_owner_oh[n][k] & irq_first[n] for n in range(NIRQ)]).any())
-        m.d.comb += [irqq.take_queue.eq(irq_line), irqq.take_select.eq(irq_first)]
+        cand_issued = Signal()
+        if la:
+            # The wake issued in this cycle: the registered candidate.
+            wake_ok, wake_line_oh, wake_line = cand_ok, c_line_oh, c_line
+            wake_take, wake_owner_oh, wake_owner = c_take, c_owner_oh, c_owner
+            with m.If(~(cand_ok & ~cand_issued)):        # a valid candidate waits for its turn
+                m.d.sync += [c_valid.eq(want.any()), c_line_oh.eq(irq_first), c_line.eq(irq_line),
+                             c_take.eq(irq_take), c_owner_oh.eq(irq_take_owner_oh),
+                             c_owner.eq(irq_take_owner)]
+        else:
+            # The wake issued in this cycle: the choice of this cycle (a rising line is served at once).
+            wake_ok, wake_line_oh, wake_line = want.any(), irq_first, irq_line
+            wake_take, wake_owner_oh, wake_owner = irq_take, irq_take_owner_oh, irq_take_owner
+        m.d.comb += [irqq.take_queue.eq(wake_line), irqq.take_select.eq(wake_line_oh)]
 
         enq = self.s_axis_enq
         s_proc, s_level, s_word = enq.tdest, enq.tuser, enq.tdata
         s_bad = (s_proc >= NP) | (s_level >= NL) | (s_word == 0)
         s_full = full.bit_select(s_proc[:pb], 1)
         stream_req = enq.tvalid & (s_bad | ~s_full)
-        hw_req = want.any() | stream_req
+        hw_req = wake_ok | stream_req
 
         # The bus is held off while the sequencer is busy, or when the previous operation was a
         # bus transaction and hardware was waiting in the previous cycle. ``stall`` depends only
@@ -160,10 +187,10 @@ class ATSINTC(wiring.Component):
         # keeps the bridge's handshake off the long paths. The hardware branch still re-checks
         # ``want``/``stream_req`` before acting, so a stale flag can only cost one idle cycle.
         hw_waiting = Signal()
-        m.d.sync += hw_waiting.eq(hw_req)
+        m.d.sync += hw_waiting.eq(stream_req if la else hw_req)
         # ``busy``: the queues execute the second cycle of an operation (a register).
         busy = queues.busy
-        m.d.comb += port.stall.eq(busy | (hw_waiting & last_was_bus))
+        m.d.comb += port.stall.eq(busy | ((hw_waiting | (c_valid if la else 0)) & last_was_bus))
 
         # -- bus writes --------------------------------------------------------------------------
         wp = port.w_addr[12:12 + pb] if NP > 1 else Const(0, 1)
@@ -344,16 +371,16 @@ class ATSINTC(wiring.Component):
 
         with m.Elif(hw_req):
             m.d.sync += last_was_bus.eq(0)
-            with m.If(want.any()):
-                m.d.comb += served.eq(irq_first)
-                with m.If(irq_take):
+            with m.If(wake_ok):
+                m.d.comb += [served.eq(wake_line_oh), cand_issued.eq(1)]
+                with m.If(wake_take):
                     m.d.comb += irqq.op.eq(BlockedOp.TAKE)
-                    push(irq_take_owner, irq_take_owner_oh, 0, 0, late=True)
+                    push(wake_owner, wake_owner_oh, 0, 0, late=True)
                     m.d.sync += late_from_irq.eq(1)
                     # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
-                    set_notify(irq_take_owner_oh)
+                    set_notify(wake_owner_oh)
                 with m.Else():
-                    m.d.sync += irq_pend.eq(irq_pend | irq_first)
+                    m.d.sync += irq_pend.eq(irq_pend | wake_line_oh)
             with m.Else():
                 m.d.comb += enq.tready.eq(1)
                 with m.If(s_bad):

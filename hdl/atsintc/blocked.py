@@ -114,11 +114,18 @@ class BlockedQueues(wiring.Component):
         # enable depends only on the conditions of its own operation.
         with m.If(self.op.as_value()[0]):
             m.d.comb += wp.en.eq(1)
-            m.d.sync += [cnt[q].eq(cnt[q] + 1), nonempty[q].eq(1)]
-            if T:
-                m.d.sync += tags[q][slot].eq(self.tag)
-                with m.If(cnt[q] == 0):
-                    set_head_tag(q, self.tag)
+            # Per FIFO, from its own registers (its tail slot, its count), so that no register's
+            # enable waits for a selection of head and count by the queue number.
+            for k in range(Q):
+                with m.If(q == k):
+                    m.d.sync += [cnt[k].eq(cnt[k] + 1), nonempty[k].eq(1)]
+                    if T:
+                        tail = (head[k] + cnt[k])[:sb]
+                        for s_ in range(D):
+                            with m.If(tail == s_):
+                                m.d.sync += tags[k][s_].eq(self.tag)
+                        with m.If(~nonempty[k]):
+                            set_head_tag(k, self.tag)
         with m.Elif(self.op.as_value()[1]):
             if self._split:
                 for k in range(Q):
