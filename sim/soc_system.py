@@ -47,6 +47,9 @@ from atsoc.sim.driver.plic import PlicDriver
 from atsoc.sim.driver.regs import eth_mac as RE
 from atsoc.sim.model import soc_map as M
 from atsoc.sim.model.dma import Fault
+from atsoc.sim.net_frames import (IP_TEXT, MAC_TEXT, PEER_IP, PEER_MAC, STATION_IP, STATION_MAC,
+                                   arp_request, check_reply, ping, reply_key,
+                                   request_key, udp)
 from atsoc.sim.tb.axil_mmio import AxiLiteMmio
 from atsoc.sim.tb.dma_mem import FaultyAxiRam
 from atsoc.sim.tb.eth_mdio_phy import MdioPhy
@@ -60,10 +63,6 @@ CONFIGS = ("plic", "atsintc", "atsintc-irq")
 #: System clock period (125 MHz) and the PHY clocks (125 MHz GMII; the receive clock is shifted
 #: by half a period so the clock-domain crossings see both phases).
 SYS_PS, RX_PS, TX_PS = 8000, 8000, 8000
-STATION_MAC = bytes.fromhex("000a35010203")
-STATION_IP = bytes([10, 0, 0, 2])
-PEER_MAC = "02:00:00:00:00:01"
-PEER_IP = "10.0.0.1"
 #: RAM behind ``m_axi`` (the driver needs about 150 KiB with 16-descriptor rings).
 RAM_SIZE = 1 << 20
 #: MAC statistics counters of dropped frames (the model's ``VERDICT_COUNTER``), register offsets.
@@ -412,93 +411,6 @@ async def reset(dut, n: int = 10) -> None:
 
 
 # -- frames (scapy) and the checks of a run --------------------------------------------------------
-
-MAC_TEXT = ":".join(f"{b:02x}" for b in STATION_MAC)
-IP_TEXT = ".".join(str(b) for b in STATION_IP)
-
-
-def arp_request(pdst: str = IP_TEXT) -> bytes:
-    from scapy.layers.l2 import ARP, Ether
-    return bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER_MAC)
-                 / ARP(op=1, hwsrc=PEER_MAC, psrc=PEER_IP, pdst=pdst))
-
-
-def ping(seq: int, payload: bytes = b"ping") -> bytes:
-    from scapy.layers.inet import ICMP, IP
-    from scapy.layers.l2 import Ether
-    from scapy.packet import Raw
-    return bytes(Ether(dst=MAC_TEXT, src=PEER_MAC) / IP(src=PEER_IP, dst=IP_TEXT)
-                 / ICMP(id=0x1234, seq=seq) / Raw(payload))
-
-
-def udp(sport: int, payload: bytes, dport: int = 7) -> bytes:
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.l2 import Ether
-    from scapy.packet import Raw
-    return bytes(Ether(dst=MAC_TEXT, src=PEER_MAC) / IP(src=PEER_IP, dst=IP_TEXT)
-                 / UDP(sport=sport, dport=dport) / Raw(payload))
-
-
-def request_key(request: bytes):
-    """(kind, key) of the reply a request must get."""
-    from scapy.layers.inet import ICMP, UDP
-    from scapy.layers.l2 import ARP, Ether
-    e = Ether(request)
-    if e.haslayer(ARP):
-        return "arp", e[ARP].pdst
-    if e.haslayer(ICMP):
-        return "icmp", e[ICMP].seq
-    return "udp", e[UDP].sport
-
-
-def reply_key(reply: bytes):
-    from scapy.layers.inet import ICMP, UDP
-    from scapy.layers.l2 import ARP, Ether
-    r = Ether(reply)
-    if r.haslayer(ARP):
-        return "arp", r[ARP].psrc
-    if r.haslayer(ICMP):
-        return "icmp", r[ICMP].seq
-    return "udp", r[UDP].dport
-
-
-def _checksums_ok(frame: bytes) -> bool:
-    from scapy.layers.inet import ICMP, IP, UDP
-    from scapy.layers.l2 import Ether
-    ip = Ether(frame)[IP]
-    copy = ip.copy()
-    copy.chksum = None
-    for layer in (UDP, ICMP):
-        if copy.haslayer(layer):
-            copy[layer].chksum = None
-    rebuilt = IP(bytes(copy))
-    ok = rebuilt.chksum == ip.chksum
-    for layer in (UDP, ICMP):
-        if ip.haslayer(layer):
-            ok &= rebuilt[layer].chksum == ip[layer].chksum
-    return ok
-
-
-def check_reply(request: bytes, reply: bytes) -> None:
-    """The reply is exactly right for the request (addresses, payload, every checksum)."""
-    from scapy.layers.inet import ICMP, IP, UDP
-    from scapy.layers.l2 import ARP, Ether
-    q, r = Ether(request), Ether(reply)
-    assert r.dst == PEER_MAC and r.src == MAC_TEXT, (r.dst, r.src)
-    if q.haslayer(ARP):
-        assert r[ARP].op == 2 and r[ARP].hwsrc == MAC_TEXT and r[ARP].psrc == IP_TEXT
-        assert r[ARP].hwdst == PEER_MAC and r[ARP].pdst == PEER_IP
-        return
-    assert r[IP].src == IP_TEXT and r[IP].dst == PEER_IP and _checksums_ok(reply), "IP/checksums"
-    if q.haslayer(ICMP):
-        assert r[ICMP].type == 0 and (r[ICMP].id, r[ICMP].seq) == (q[ICMP].id, q[ICMP].seq)
-        load = bytes(q[ICMP].payload)
-        assert bytes(r[ICMP].payload)[:len(load)] == load, "ICMP payload"
-    else:
-        assert (r[UDP].sport, r[UDP].dport) == (7, q[UDP].sport)
-        load = bytes(q[UDP].payload)
-        assert r[UDP].len == q[UDP].len and bytes(r[UDP].payload)[:len(load)] == load, "UDP payload"
-
 
 async def conservation(system: SocSystem, requests: list[bytes]) -> dict:
     """Every request answered exactly right, or counted as dropped by the MAC (statistics

@@ -13,20 +13,19 @@ import os
 import random
 
 import pytest
-from scapy.layers.inet import ICMP, IP, UDP
-from scapy.layers.l2 import ARP, Ether
-from scapy.packet import Raw
+from scapy.layers.inet import ICMP, IP
+from scapy.layers.l2 import Ether
 
 from atsoc.sim import net_system as N
 from atsoc.sim.driver.netapp import EchoResponder, checksum
 from atsoc.sim.driver.netdev import Again, Coalesce
 from atsoc.sim.model import soc_map as M
+from atsoc.sim.net_frames import (IP_TEXT, MAC_TEXT, PEER_MAC, arp_request, check_reply, ping,
+                                   reply_key, udp)
+from atsoc.sim.net_frames import request_key as expected_kind
 
 
-PEER_MAC = "02:00:00:00:00:01"
-PEER_IP = "10.0.0.1"
-MAC = ":".join(f"{b:02x}" for b in N.STATION_MAC)
-IPADDR = ".".join(str(b) for b in N.STATION_IP)
+MAC, IPADDR = MAC_TEXT, IP_TEXT
 GAP = 20_000            # cycles between isolated frames: the system is idle when each arrives
 
 
@@ -35,77 +34,6 @@ def rng():
     seed = int(os.environ.get("ATSOC_SEED", random.randrange(1 << 32)))
     print(f"seed {seed} (ATSOC_SEED={seed} replays)")
     return random.Random(seed)
-
-
-# -- frames ---------------------------------------------------------------------------------------
-
-def arp_request(pdst=IPADDR):
-    return bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER_MAC)
-                 / ARP(op=1, hwsrc=PEER_MAC, psrc=PEER_IP, pdst=pdst))
-
-
-def ping(seq: int, payload: bytes = b"ping"):
-    return bytes(Ether(dst=MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=IPADDR)
-                 / ICMP(id=0x1234, seq=seq) / Raw(payload))
-
-
-def udp(sport: int, payload: bytes, dport: int = 7):
-    return bytes(Ether(dst=MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=IPADDR)
-                 / UDP(sport=sport, dport=dport) / Raw(payload))
-
-
-def checksums_ok(frame: bytes) -> bool:
-    """Whether every checksum of an IPv4 reply is what scapy computes for it."""
-    ip = Ether(frame)[IP]
-    copy = ip.copy()
-    copy.chksum = None
-    for layer in (UDP, ICMP):
-        if copy.haslayer(layer):
-            copy[layer].chksum = None
-    rebuilt = IP(bytes(copy))
-    ok = rebuilt.chksum == ip.chksum
-    for layer in (UDP, ICMP):
-        if ip.haslayer(layer):
-            ok &= rebuilt[layer].chksum == ip[layer].chksum
-    return ok
-
-
-def expected_kind(request: bytes):
-    """(kind, key) of the reply a request must get."""
-    e = Ether(request)
-    if e.haslayer(ARP):
-        return "arp", e[ARP].pdst
-    if e.haslayer(ICMP):
-        return "icmp", e[ICMP].seq
-    return "udp", e[UDP].sport
-
-
-def check_reply(request: bytes, reply: bytes) -> None:
-    """The reply is exactly right for the request (addresses, payload, checksums)."""
-    q, r = Ether(request), Ether(reply)
-    assert r.dst == PEER_MAC and r.src == MAC
-    if q.haslayer(ARP):
-        assert r[ARP].op == 2 and r[ARP].hwsrc == MAC and r[ARP].psrc == IPADDR
-        assert r[ARP].hwdst == PEER_MAC and r[ARP].pdst == PEER_IP
-        return
-    assert r[IP].src == IPADDR and r[IP].dst == PEER_IP and checksums_ok(reply)
-    if q.haslayer(ICMP):
-        assert r[ICMP].type == 0 and (r[ICMP].id, r[ICMP].seq) == (q[ICMP].id, q[ICMP].seq)
-        load = bytes(q[ICMP].payload)
-        assert bytes(r[ICMP].payload)[:len(load)] == load
-    else:
-        assert (r[UDP].sport, r[UDP].dport) == (7, q[UDP].sport)
-        load = bytes(q[UDP].payload)
-        assert r[UDP].len == q[UDP].len and bytes(r[UDP].payload)[:len(load)] == load
-
-
-def reply_key(reply: bytes):
-    r = Ether(reply)
-    if r.haslayer(ARP):
-        return "arp", r[ARP].psrc
-    if r.haslayer(ICMP):
-        return "icmp", r[ICMP].seq
-    return "udp", r[UDP].dport
 
 
 # -- the system -------------------------------------------------------------------------------------
