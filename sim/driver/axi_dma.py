@@ -304,6 +304,18 @@ class ArceOsAxiDma:
 # Linux xilinx_dma (AXIDMA, scatter-gather)
 # ------------------------------------------------------------------------------------------------
 
+
+async def _xilinx_dma_chan_reset(ch, max_polls: int) -> None:
+    """``xilinx_dma_chan_reset`` on the registers: Reset, poll until it clears, then enable all
+    interrupts (0x7000). ``ch`` has ``_rd``/``_wr`` (channel-relative offsets) and ``name``."""
+    await ch._wr(R.MM2S_DMACR, await ch._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RESET_MASK)
+    for _ in range(max_polls):
+        if not await ch._rd(R.MM2S_DMACR) & R.MM2S_DMACR_RESET_MASK:
+            break
+    else:
+        raise TimeoutError(f"{ch.name}: reset timeout")
+    await ch._wr(R.MM2S_DMACR, await ch._rd(R.MM2S_DMACR) | IRQ_ALL)
+
 class XilinxDmaChannel:
     """One AXIDMA channel as ``xilinx_dma.c`` drives it (dmaengine ``prep_slave_sg`` +
     ``issue_pending`` + the IRQ handler), each transfer one descriptor with SOF|EOF.
@@ -339,13 +351,7 @@ class XilinxDmaChannel:
 
     async def reset(self, max_polls: int = 1000):
         """``xilinx_dma_chan_reset``: Reset, poll, then enable all interrupts (0x7000)."""
-        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RESET_MASK)
-        for _ in range(max_polls):
-            if not await self._rd(R.MM2S_DMACR) & R.MM2S_DMACR_RESET_MASK:
-                break
-        else:
-            raise TimeoutError(f"{self.name}: reset timeout")
-        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | IRQ_ALL)
+        await _xilinx_dma_chan_reset(self, max_polls)
         self.err, self.idle = False, True
         self.pending.clear(); self.active.clear()
 
@@ -439,13 +445,7 @@ class XilinxDmaSimpleChannel:
 
     async def reset(self, max_polls: int = 1000):
         """``xilinx_dma_chan_reset``: Reset, poll, then enable all interrupts (0x7000)."""
-        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RESET_MASK)
-        for _ in range(max_polls):
-            if not await self._rd(R.MM2S_DMACR) & R.MM2S_DMACR_RESET_MASK:
-                break
-        else:
-            raise TimeoutError(f"{self.name}: reset timeout")
-        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | IRQ_ALL)
+        await _xilinx_dma_chan_reset(self, max_polls)
         self.err, self.active = False, None
         self.pending.clear()
 
