@@ -88,7 +88,24 @@ class _Grant:
             m.d.sync += hold.eq(0)
 
 
-class AXIReadArbiter(wiring.Component):
+class _Arbiter(wiring.Component):
+    """What the read and write arbiters share: ``n`` request ports of the subclass's
+    ``_request`` signature (``req0``..), the AXI4 master ``axi`` and ``idle``."""
+
+    _request = None
+
+    def __init__(self, n, *, addr_width, data_width, max_outstanding):
+        self._n = n
+        self._dw = data_width
+        self._max = max_outstanding
+        members = {f"req{i}": In(self._request(addr_width=addr_width, data_width=data_width))
+                   for i in range(n)}
+        members["axi"] = Out(AXI4Signature(addr_width=addr_width, data_width=data_width, id_width=ID_WIDTH))
+        members["idle"] = Out(1)
+        super().__init__(members)
+
+
+class AXIReadArbiter(_Arbiter):
     """AR arbitration and in-order R routing for ``n`` read requesters.
 
     Parameters
@@ -107,15 +124,11 @@ class AXIReadArbiter(wiring.Component):
         No burst in flight and no AR offered.
     """
 
+    _request = ReadRequestSignature
+
     def __init__(self, n, *, addr_width, data_width, max_outstanding):
-        self._n = n
-        self._dw = data_width
-        self._max = max_outstanding
-        members = {f"req{i}": In(ReadRequestSignature(addr_width=addr_width, data_width=data_width))
-                   for i in range(n)}
-        members["axi"] = Out(AXI4Signature(addr_width=addr_width, data_width=data_width, id_width=ID_WIDTH))
-        members["idle"] = Out(1)
-        super().__init__(members)
+        super().__init__(n, addr_width=addr_width, data_width=data_width,
+                         max_outstanding=max_outstanding)
 
     def elaborate(self, platform):
         m = Module()
@@ -159,7 +172,7 @@ class AXIReadArbiter(wiring.Component):
         return m
 
 
-class AXIWriteArbiter(wiring.Component):
+class AXIWriteArbiter(_Arbiter):
     """AW arbitration, W ownership per burst and in-order B routing for ``n`` write requesters.
 
     Parameters
@@ -178,15 +191,11 @@ class AXIWriteArbiter(wiring.Component):
         No burst in progress, no B awaited and no AW offered.
     """
 
+    _request = WriteRequestSignature
+
     def __init__(self, n, *, addr_width, data_width, max_outstanding=8):
-        self._n = n
-        self._dw = data_width
-        self._max = max_outstanding
-        members = {f"req{i}": In(WriteRequestSignature(addr_width=addr_width, data_width=data_width))
-                   for i in range(n)}
-        members["axi"] = Out(AXI4Signature(addr_width=addr_width, data_width=data_width, id_width=ID_WIDTH))
-        members["idle"] = Out(1)
-        super().__init__(members)
+        super().__init__(n, addr_width=addr_width, data_width=data_width,
+                         max_outstanding=max_outstanding)
 
     def elaborate(self, platform):
         m = Module()

@@ -38,6 +38,19 @@ __all__ = ["AXIDMA", "DMAEngine"]
 TOKEN_FIFO_DEPTH = 16
 
 
+
+def _dma_ports(config: AXIDMAConfig) -> dict:
+    """The ports the engine and the top share: memory master, streams, tokens, interrupts."""
+    aw, dw = config.addr_width, config.data_width
+    return {
+        "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
+        "m_axis_mm2s": Out(AXIStreamSignature(data_width=dw)),
+        "s_axis_s2mm": In(AXIStreamSignature(data_width=dw)),
+        "s_axis_s2mm_sts": In(AXIStreamSignature(data_width=32, keep=False)),
+        "m_axis_token": Out(AXIStreamSignature(data_width=64, keep=False)),
+        "mm2s_irq": Out(1), "s2mm_irq": Out(1),
+    }
+
 class DMAEngine(wiring.Component):
     """Everything of the DMA that the soft reset resets (all but the AXI4-Lite bridge).
 
@@ -61,15 +74,9 @@ class DMAEngine(wiring.Component):
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "reg": In(RegisterPortSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
-            "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
-            "m_axis_mm2s": Out(AXIStreamSignature(data_width=dw)),
-            "s_axis_s2mm": In(AXIStreamSignature(data_width=dw)),
-            "s_axis_s2mm_sts": In(AXIStreamSignature(data_width=32, keep=False)),
-            "m_axis_token": Out(AXIStreamSignature(data_width=64, keep=False)),
-            "mm2s_irq": Out(1), "s2mm_irq": Out(1),
+            **_dma_ports(config),
             "stop": In(1), "resetting": In(1), "reset_request": Out(1), "quiescent": Out(1),
         })
 
@@ -216,15 +223,9 @@ class AXIDMA(wiring.Component):
     def __init__(self, config: AXIDMAConfig = AXIDMAConfig()):
         self.config = config
         self.regmap = dma_register_map(config)
-        aw, dw = config.addr_width, config.data_width
         super().__init__({
             "s_axil": In(AXI4LiteSignature(addr_width=config.REG_ADDR_WIDTH, data_width=32)),
-            "m_axi": Out(AXI4Signature(addr_width=aw, data_width=dw, id_width=ID_WIDTH)),
-            "m_axis_mm2s": Out(AXIStreamSignature(data_width=dw)),
-            "s_axis_s2mm": In(AXIStreamSignature(data_width=dw)),
-            "s_axis_s2mm_sts": In(AXIStreamSignature(data_width=32, keep=False)),
-            "m_axis_token": Out(AXIStreamSignature(data_width=64, keep=False)),
-            "mm2s_irq": Out(1), "s2mm_irq": Out(1),
+            **_dma_ports(config),
         })
 
     def elaborate(self, platform):

@@ -55,6 +55,14 @@ class RGMIIPins(wiring.Signature):
         })
 
 
+
+def _falling_edge_domain(m: Module, domain: str) -> str:
+    """Add a local, reset-less domain clocked on the falling edge of ``domain``'s clock; its name."""
+    neg = f"{domain}_ddr_neg"
+    m.domains += ClockDomain(neg, clk_edge="neg", local=True, reset_less=True)
+    m.d.comb += ClockSignal(neg).eq(ClockSignal(domain))
+    return neg
+
 class BehaviouralDDRInput(wiring.Component):
     """Behavioural DDR input register (the ``i`` side of :class:`amaranth.lib.io.DDRBuffer`).
 
@@ -74,9 +82,7 @@ class BehaviouralDDRInput(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        neg = f"{self._domain}_ddr_neg"
-        m.domains += ClockDomain(neg, clk_edge="neg", local=True, reset_less=True)
-        m.d.comb += ClockSignal(neg).eq(ClockSignal(self._domain))
+        neg = _falling_edge_domain(m, self._domain)
         width = len(self.port)
         rise, fall = Signal(width), Signal(width)
         m.d[self._domain] += rise.eq(self.port)
@@ -105,9 +111,7 @@ class BehaviouralDDROutput(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        neg = f"{self._domain}_ddr_neg"
-        m.domains += ClockDomain(neg, clk_edge="neg", local=True, reset_less=True)
-        m.d.comb += ClockSignal(neg).eq(ClockSignal(self._domain))
+        neg = _falling_edge_domain(m, self._domain)
         width = len(self.port)
         q0, q1, q1_neg = Signal(width), Signal(width), Signal(width)
         m.d[self._domain] += [q0.eq(self.o[0]), q1.eq(self.o[1])]

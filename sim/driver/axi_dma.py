@@ -305,6 +305,17 @@ class ArceOsAxiDma:
 # ------------------------------------------------------------------------------------------------
 
 
+async def _xilinx_dma_start(ch, max_polls: int = 1000) -> None:
+    """``xilinx_dma_start``: set RS, poll DMASR until Halted clears; a channel that stays halted
+    is marked in error (``ch.err``) and raises :class:`DmaError`."""
+    await ch._wr(R.MM2S_DMACR, await ch._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
+    for _ in range(max_polls):
+        if not await ch._rd(R.MM2S_DMASR) & R.MM2S_DMASR_HALTED_MASK:
+            return
+    ch.err = True
+    raise DmaError(ch.name, await ch._rd(R.MM2S_DMASR))
+
+
 async def _xilinx_dma_chan_reset(ch, max_polls: int) -> None:
     """``xilinx_dma_chan_reset`` on the registers: Reset, poll until it clears, then enable all
     interrupts (0x7000). ``ch`` has ``_rd``/``_wr`` (channel-relative offsets) and ``name``."""
@@ -379,14 +390,7 @@ class XilinxDmaChannel:
         await self._wr_addr(R.MM2S_CURDESC, self.ring.addr(head))
         reg = (reg & ~R.MM2S_DMACR_IRQ_DELAY_MASK) | (self.irq_delay << 24)
         await self._wr(R.MM2S_DMACR, reg)
-        # xilinx_dma_start: RS, poll until not halted
-        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
-        for _ in range(1000):
-            if not await self._rd(R.MM2S_DMASR) & R.MM2S_DMASR_HALTED_MASK:
-                break
-        else:
-            self.err = True
-            raise DmaError(self.name, await self._rd(R.MM2S_DMASR))
+        await _xilinx_dma_start(self)
         await self._wr_addr(R.MM2S_TAILDESC, self.ring.addr(tail))
         self.active += self.pending
         self.pending = []
@@ -469,13 +473,7 @@ class XilinxDmaSimpleChannel:
         reg = await self._rd(R.MM2S_DMACR)
         reg = (reg & ~R.MM2S_DMACR_IRQ_THRESHOLD_MASK) | (1 << 16)
         await self._wr(R.MM2S_DMACR, reg)
-        await self._wr(R.MM2S_DMACR, await self._rd(R.MM2S_DMACR) | R.MM2S_DMACR_RS_MASK)
-        for _ in range(1000):
-            if not await self._rd(R.MM2S_DMASR) & R.MM2S_DMASR_HALTED_MASK:
-                break
-        else:
-            self.err = True
-            raise DmaError(self.name, await self._rd(R.MM2S_DMASR))
+        await _xilinx_dma_start(self)
         addr, length = self.active = self.pending.pop(0)
         await self._wr(self.SA, addr & 0xFFFFFFFF)
         if self.ext_addr:
