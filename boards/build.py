@@ -112,24 +112,33 @@ def parse_yosys_stat(stat: dict) -> dict[str, int]:
     return {k: int(v) for k, v in design.get("num_cells_by_type", {}).items()}
 
 
-def clock_domain(net: str) -> str:
-    """The clock domain of a nextpnr clock net: ``$glbnet$eth0_rx_clk`` -> ``eth0_rx``, the
-    PLL's second output (``pll_clkos``) -> ``rgmii_tx``; the PLL's main output (named after
-    whatever yosys kept, e.g. ``bridge.clk``) -> ``sync``."""
+def clock_domain(net: str, tx_domain: str = "rgmii_tx") -> str:
+    """The clock domain of a nextpnr clock net.
+
+    The MAC's RGMII receive clock (``core.soc.mac.eth_rx_clk``, ``...mac.phy.rx_clk_buf.i``,
+    ``...mac.rx_reset...``; older tops: ``eth0_rx_clk``) -> ``eth0_rx``; the MAC's transmit
+    clock (``core.soc.mac.phy.eth_tx_clk``, ``gtx_clk``) or the PLL's second output
+    (``pll_clkos``) -> ``tx_domain`` (``rgmii_tx``, or ``sync`` when the transmit side runs on
+    the system clock); anything else (the PLL's main output, named after whatever yosys kept,
+    e.g. ``bridge.clk``) -> ``sync``."""
     name = re.sub(r"^\$glbnet\$", "", net)
     mt = re.search(r"(eth\d+_rx)", name)      # eth0_rx_clk, eth0_rx_reset.async_ff_clk, ...
     if mt:
         return mt.group(1)
-    if "pll_clkos" in name or "rgmii_tx" in name:
-        return "rgmii_tx"
+    if re.search(r"(^|\.)mac\.(phy\.)?(eth_rx_clk|rx_clk_buf|rx_reset)", name):
+        return "eth0_rx"
+    if (re.search(r"(^|\.)mac\.(phy\.)?(eth_tx_clk|tx_reset)|gtx_clk", name)
+            or "pll_clkos" in name or "rgmii_tx" in name):
+        return tx_domain
     return "sync"
 
 
-def parse_nextpnr_report(report: dict) -> tuple[dict, dict]:
-    """``(fmax, util)`` from nextpnr's ``--report`` JSON; fmax is keyed by clock domain."""
+def parse_nextpnr_report(report: dict, tx_domain: str = "rgmii_tx") -> tuple[dict, dict]:
+    """``(fmax, util)`` from nextpnr's ``--report`` JSON; fmax is keyed by clock domain
+    (:func:`clock_domain`)."""
     fmax = {}
     for net, v in report.get("fmax", {}).items():
-        key = clock_domain(net)
+        key = clock_domain(net, tx_domain)
         if key in fmax:         # two nets taken for one domain: keep both, by net name
             key = net
         fmax[key] = {"achieved": round(float(v["achieved"]), 2),
@@ -248,7 +257,7 @@ def build(board: str, out_dir: Path | None = None, *, verilog_only: bool = False
     report.ff = cells.get("TRELLIS_FF", 0)
     report.dp16kd = cells.get("DP16KD", 0)
     report.fmax_mhz, report.nextpnr_util = parse_nextpnr_report(
-        json.loads((out_dir / "report.json").read_text()))
+        json.loads((out_dir / "report.json").read_text()), top.tx_domain)
     report.bitstream = str(out_dir / f"{DESIGN}.bit")
     _write_report(out_dir, report)
     if check_timing:

@@ -8,6 +8,7 @@ needed on the host that talks to a board, imported lazily).
 
 from __future__ import annotations
 
+import inspect
 import struct
 
 from ..hdl.bus.uart_axil import NAK, PING_REPLY, STATUS_BASE, Command
@@ -77,6 +78,11 @@ def decode_response(request: bytes, response: bytes) -> tuple[int, int | None]:
     return status & 3, data
 
 
+async def _maybe_await(value):
+    """``value``, awaited when it is awaitable (a simulated port's ``read``/``write``)."""
+    return await value if inspect.isawaitable(value) else value
+
+
 class SerialMmio:
     """The reference driver's ``Mmio`` over a board's UART bridge.
 
@@ -84,14 +90,19 @@ class SerialMmio:
     ----------
     port : str or object
         Serial device (``/dev/ttyUSB1`` ...), or an open port-like object with ``write(bytes)``
-        and ``read(n)`` (e.g. a ``serial.Serial``).
+        and ``read(n) -> bytes`` (at most ``n`` bytes; fewer on a timeout): a
+        ``serial.Serial``, or a simulated port whose ``write``/``read`` are coroutines (for
+        example :class:`atsoc.sim.tb.board_uart.SimSerialPort`, the UART pins of a simulated
+        board).
     baud : int
         Must match the board build (``atsoc build --baud``, 115200 by default).
     timeout_s : float
-        Read timeout per response.
+        Read timeout per response (a device path only; a port object has its own).
 
     Notes
     -----
+    With a synchronous port the constructor PINGs the bridge (and learns its bus width,
+    ``bus_bytes``); with a simulated one the first access does (or ``await mmio.ping()``).
     ``wait_irq`` is not available over the UART (the board shows the interrupt lines on LEDs);
     drivers that wait for an interrupt poll their status registers instead.
     """
@@ -101,37 +112,54 @@ class SerialMmio:
             import serial   # pyserial, host only
             port = serial.Serial(port, baud, timeout=timeout_s)
         self._ser = port
-        self.bus_bytes = self._transact(encode_ping())[1]
+        self.bus_bytes = None
+        if not inspect.iscoroutinefunction(getattr(port, "read", None)):
+            # A synchronous port: nothing here awaits anything real, so run the PING now.
+            coro = self.ping()
+            try:
+                coro.send(None)
+            except StopIteration:
+                pass
+            else:   # pragma: no cover - a port that returned an awaitable after all
+                coro.close()
+                raise TypeError("port.read returned an awaitable: make it a coroutine function")
 
-    def _transact(self, request: bytes):
-        self._ser.write(request)
+    async def ping(self) -> int:
+        """PING the bridge; its bus width in bytes (also kept as ``bus_bytes``)."""
+        self.bus_bytes = (await self._transact(encode_ping()))[1]
+        return self.bus_bytes
+
+    async def _transact(self, request: bytes):
+        await _maybe_await(self._ser.write(request))
         n = response_length(request)
-        response = self._ser.read(n)
+        response = bytes(await _maybe_await(self._ser.read(n)))
         if len(response) == 1 and response[0] == NAK:
             return decode_response(request, response)
         if len(response) != n:
             raise ProtocolError(f"timeout: {len(response)} of {n} response bytes")
         return decode_response(request, response)
 
-    def _access(self, request: bytes, addr: int) -> int | None:
+    async def _access(self, request: bytes, addr: int) -> int | None:
         from ..sim.driver.mmio import BusError
-        resp, data = self._transact(request)
+        if self.bus_bytes is None:
+            await self.ping()
+        resp, data = await self._transact(request)
         if resp >= 2:
             raise BusError(addr, resp)
         return data
 
     async def read(self, addr: int, width: int = 32) -> int:
         if width == 64:
-            return self._access(encode_read(addr, 64), addr)
-        word = self._access(encode_read(addr & ~3, 32), addr)
+            return await self._access(encode_read(addr, 64), addr)
+        word = await self._access(encode_read(addr & ~3, 32), addr)
         return (word >> ((addr & 3) * 8)) & ((1 << width) - 1)
 
     async def write(self, addr: int, value: int, width: int = 32) -> None:
         if width == 64:
-            self._access(encode_write(addr, value, 64), addr)
+            await self._access(encode_write(addr, value, 64), addr)
             return
         lanes = ((1 << (width // 8)) - 1) << (addr & 3)
-        self._access(encode_write(addr & ~3, value << ((addr & 3) * 8), 32, lanes), addr)
+        await self._access(encode_write(addr & ~3, value << ((addr & 3) * 8), 32, lanes), addr)
 
     async def wait_irq(self, line: int) -> None:
         raise NotImplementedError("interrupt lines are not visible over the UART bridge; poll")

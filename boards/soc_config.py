@@ -44,8 +44,8 @@ def board_soc_config(board: BoardSpec, options: dict[str, str] | None = None,
     Parameters
     ----------
     board : BoardSpec
-        Its PHY kind selects the MAC's pins (``gmii`` behind the board's RGMII adapter, or
-        ``mii``).
+        Its PHY kind selects the MAC's PHY interface (``rgmii``: the MAC's own RGMII adapter on
+        the board's pads, or ``mii``).
     options : dict
         ``{SocConfig field: text}``; nested configurations take ``key=value,key=value``.
     preset : str
@@ -59,7 +59,8 @@ def board_soc_config(board: BoardSpec, options: dict[str, str] | None = None,
     from ..scripts import blocks as blocks_mod
     if preset not in PRESETS:
         raise ValueError(f"unknown SoC preset {preset!r}; known: {', '.join(PRESETS)}")
-    config = PRESETS[preset]("mii" if board.phy == "mii" else "gmii")
+    expected = "mii" if board.phy == "mii" else "rgmii"
+    config = PRESETS[preset](expected)
     fields = {f.name: f for f in dataclasses.fields(SocConfig)}
     changes = {}
     for name, text in (options or {}).items():
@@ -72,7 +73,6 @@ def board_soc_config(board: BoardSpec, options: dict[str, str] | None = None,
         else:
             changes[key] = blocks_mod.parse_value(fields[key], text)
     config = dataclasses.replace(config, **changes)
-    expected = "mii" if board.phy == "mii" else "gmii"
     if config.mac.phy != expected:
         raise ValueError(f"{board.name} needs mac.phy={expected!r} (its PHY is {board.phy})")
     return config

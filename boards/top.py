@@ -7,12 +7,16 @@
                      +-- [0, 0x8000_0000): Soc.s_axil (PLIC, ATSINTC, DMA, MAC registers)
                      +-- [0x8000_0000, + RAM size): AXI4RAM host port
     Soc.m_axi (the DMA) --AXI4--> AXI4RAM (block RAM at 0x8000_0000)
-    RGMII pads <-> RGMIIAdapter (hdl/eth/rgmii.py: io.DDRBuffer, 1 Gb/s) <-> Soc gmii_* pins
-        (receive in eth0_rx, clocked by the PHY's RX_CLK; transmit in sync, 125 MHz)
+    RGMII pads <-> the MAC's RGMIIAdapter (Soc with mac.phy="rgmii": io.DDRBuffer on the pads,
+        10/100/1000 Mb/s following EMMC.speed; receive clocked by the PHY's RX_CLK, transmit
+        by gtx_clk = the 125 MHz transmit domain, ``sync`` or ``rgmii_tx``)
     MII pads (Arty) <-> Soc mii_* pins;   MDIO pads <-> Soc mdc/mdio_*
     LEDs: heartbeat, running (PLL locked, out of reset), interrupt (any eip/notify), host
-          bridge activity, Ethernet receive activity
+          bridge activity, MDIO activity
 
+:class:`BoardCore` is the platform-independent part (bridge, host bus, RAM, SoC) with plain
+ports; :class:`BoardTop` puts it on a board (clocks, reset, I/O buffers, LEDs). The board-level
+simulation (tests/test_board_sim.py) runs :class:`BoardCore` with the RGMII pins as ports.
 The SoC is :class:`atsoc.hdl.soc.soc.Soc` with a configuration from
 :func:`atsoc.boards.soc_config.board_soc_config`.
 """
@@ -21,19 +25,19 @@ from __future__ import annotations
 
 from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, ResetSignal, Signal
 from amaranth.lib import io, wiring
+from amaranth.lib.wiring import In, Out
 from amaranth.lib.cdc import ResetSynchronizer
 
 from ..hdl.bus.axi4_ram import AXI4RAM
 from ..hdl.bus.axil_interconnect import AXI4LiteInterconnect, Target
 from ..hdl.bus.uart import uart_divisor
 from ..hdl.bus.uart_axil import UARTAXILiteBridge
-from ..hdl.eth.rgmii import SPEED_1000, RGMIIAdapter
 from ..hdl.soc.soc import Soc
 from .catalog import BoardSpec
 from .pll import ECP5PLL, ecp5_pll_config
 
 
-__all__ = ["RAM_BASE", "SOC_WINDOW", "BoardTop"]
+__all__ = ["RAM_BASE", "SOC_WINDOW", "BoardCore", "BoardTop"]
 
 #: Where system RAM sits, for the host and for the SoC's DMA alike; the SoC's registers lie below.
 RAM_BASE = 0x8000_0000
@@ -66,6 +70,71 @@ def _connect_axil(m, master, slave, *, addr_or=0):
             m.d.comb += src.eq(dst)
 
 
+class BoardCore(wiring.Component):
+    """The board's logic without clocking or I/O buffers: UART host bridge (64-bit), host bus,
+    system RAM and the SoC, all in ``sync``.
+
+    Parameters
+    ----------
+    soc_config : SocConfig
+    divisor : int
+        UART clock cycles per bit (``uart_divisor(sys_hz, baud)``).
+    ram_bytes : int
+        System RAM size (power of two), at :data:`RAM_BASE`.
+    rgmii_pads : object, optional
+        With ``mac.phy="rgmii"`` on a board: the platform's RGMII ports, given to the MAC's
+        adapter (DDR buffers). Without them the ``rgmii_*`` pins are ports (simulation).
+
+    Attributes
+    ----------
+    uart_rx : In(1), uart_tx : Out(1)
+        The host bridge's UART pins (idle high).
+    bridge_busy : Out(1)
+        The bridge is handling a request.
+    eip, notify
+        The SoC's interrupt outputs (PLIC contexts, ATSINTC harts).
+    gmii_* / mii_* / gtx_clk, rgmii_*; mdc, mdio_i, mdio_o, mdio_oe
+        The SoC's PHY and MDIO ports, passed through.
+    """
+
+    def __init__(self, soc_config, *, divisor: int, ram_bytes: int, rgmii_pads=None):
+        if ram_bytes < 4 or ram_bytes & (ram_bytes - 1):
+            raise ValueError(f"ram_bytes must be a power of two >= 4, not {ram_bytes}")
+        self.soc_config = soc_config
+        self.divisor = divisor
+        self.ram_bytes = ram_bytes
+        self._soc = Soc(soc_config, rgmii_pads=rgmii_pads)
+        soc_members = self._soc.signature.members
+        self._passed = {n: mb for n, mb in soc_members.items()
+                        if n not in ("s_axil", "m_axi", "irq_sources")}
+        super().__init__({"uart_rx": In(1, init=1), "uart_tx": Out(1), "bridge_busy": Out(1),
+                          **self._passed})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.bridge = bridge = UARTAXILiteBridge(divisor=self.divisor, addr_width=32,
+                                                         data_width=64)
+        m.d.comb += [bridge.rx.eq(self.uart_rx), self.uart_tx.eq(bridge.tx),
+                     self.bridge_busy.eq(bridge.busy)]
+        ram_bits = self.ram_bytes.bit_length() - 1
+        m.submodules.host_bus = xbar = AXI4LiteInterconnect(
+            [Target("soc", 0, SOC_WINDOW, SOC_WINDOW.bit_length() - 1, 64),
+             Target("ram", RAM_BASE, self.ram_bytes, ram_bits, 32)],
+            addr_width=32, data_width=64)
+        wiring.connect(m, bridge.m_axil, xbar.s_axil)
+        m.submodules.ram = ram = AXI4RAM(size_bytes=self.ram_bytes, data_width=32, addr_width=32,
+                                         id_width=1, base=RAM_BASE, host_port=True)
+        m.submodules.soc = soc = self._soc
+        _connect_axil(m, xbar.soc, soc.s_axil)
+        _connect_axil(m, xbar.ram, ram.s_axil, addr_or=RAM_BASE)
+        wiring.connect(m, soc.m_axi, ram.s_axi)
+        m.d.comb += soc.irq_sources.eq(0)
+        for name, member in self._passed.items():
+            ours, theirs = getattr(self, name), getattr(soc, name)
+            m.d.comb += theirs.eq(ours) if member.flow == In else ours.eq(theirs)
+        return m
+
+
 class BoardTop(Elaboratable):
     """Everything on the FPGA for one board.
 
@@ -73,7 +142,7 @@ class BoardTop(Elaboratable):
     ----------
     board : BoardSpec
     soc_config : SocConfig
-        The SoC's configuration (its MAC's ``phy`` must suit the board: ``gmii`` for RGMII
+        The SoC's configuration (its MAC's ``phy`` must suit the board: ``rgmii`` for RGMII
         boards, ``mii`` for MII ones).
     baud : int
         UART rate of the host bridge.
@@ -153,80 +222,53 @@ class BoardTop(Elaboratable):
         m.submodules.reset_sync = ResetSynchronizer(rst_req, domain="sync")
 
         # -- host bridge, host bus, RAM, SoC ------------------------------------------------
+        pads = None
+        if b.phy == "rgmii":
+            pads = platform.request("eth_rgmii", b.eth[0], dir="-")
+        m.submodules.core = core = BoardCore(self.soc_config, divisor=self.divisor,
+                                             ram_bytes=self.ram_bytes, rgmii_pads=pads)
         uart = platform.request("uart", b.uart, dir="-")
         m.submodules.uart_rx = uart_rx = io.Buffer("i", uart.rx)
         m.submodules.uart_tx = uart_tx = io.Buffer("o", uart.tx)
-        m.submodules.bridge = bridge = UARTAXILiteBridge(divisor=self.divisor, addr_width=32,
-                                                         data_width=64)
-        m.d.comb += [bridge.rx.eq(uart_rx.i), uart_tx.o.eq(bridge.tx)]
-        ram_bits = self.ram_bytes.bit_length() - 1
-        m.submodules.host_bus = xbar = AXI4LiteInterconnect(
-            [Target("soc", 0, SOC_WINDOW, SOC_WINDOW.bit_length() - 1, 64),
-             Target("ram", RAM_BASE, self.ram_bytes, ram_bits, 32)],
-            addr_width=32, data_width=64)
-        wiring.connect(m, bridge.m_axil, xbar.s_axil)
-        m.submodules.ram = ram = AXI4RAM(size_bytes=self.ram_bytes, data_width=32, addr_width=32,
-                                         id_width=1, base=RAM_BASE, host_port=True)
-        m.submodules.soc = soc = Soc(self.soc_config)
-        _connect_axil(m, xbar.soc, soc.s_axil)
-        _connect_axil(m, xbar.ram, ram.s_axil, addr_or=RAM_BASE)
-        wiring.connect(m, soc.m_axi, ram.s_axi)
-        m.d.comb += soc.irq_sources.eq(0)
+        m.d.comb += [core.uart_rx.eq(uart_rx.i), uart_tx.o.eq(core.uart_tx)]
 
         # -- Ethernet -------------------------------------------------------------------------
         if b.phy == "rgmii":
-            rx_activity = self._rgmii(m, platform, soc)
+            self._rgmii(m, platform, core, pads)
         else:
-            rx_activity = self._mii(m, platform, soc)
+            self._mii(m, platform, core)
 
         # -- LEDs -----------------------------------------------------------------------------
         beat = Signal(int(self.sys_hz).bit_length())      # top bit: about 1 s per period
         m.d.sync += beat.eq(beat + 1)
-        irq = soc.eip.any() | soc.notify.any()
-        indicators = [beat[-1], ~ResetSignal("sync"), _stretch(m, irq), _stretch(m, bridge.busy),
-                      rx_activity]
+        irq = core.eip.any() | core.notify.any()
+        indicators = [beat[-1], ~ResetSignal("sync"), _stretch(m, irq),
+                      _stretch(m, core.bridge_busy), _stretch(m, core.mdc)]
         for i in range(min(b.leds, len(indicators))):
             m.submodules[f"led{i}"] = led = io.Buffer("o", platform.request("led", i, dir="-"))
             m.d.comb += led.o.eq(indicators[i])
         return m
 
-    def _mdio(self, m, pins, soc, n=0):
+    def _mdio(self, m, pins, core, n=0):
         m.submodules[f"eth{n}_mdc"] = mdc = io.Buffer("o", pins.mdc)
         m.submodules[f"eth{n}_mdio"] = mdio = io.Buffer("io", pins.mdio)
         m.submodules[f"eth{n}_rst"] = rst = io.Buffer("o", pins.rst)
         # the PHY is held in reset with the system (the pin is active low, io.Buffer inverts)
-        m.d.comb += [mdc.o.eq(soc.mdc), mdio.o.eq(soc.mdio_o), mdio.oe.eq(soc.mdio_oe),
-                     soc.mdio_i.eq(mdio.i), rst.o.eq(ResetSignal("sync"))]
+        m.d.comb += [mdc.o.eq(core.mdc), mdio.o.eq(core.mdio_o), mdio.oe.eq(core.mdio_oe),
+                     core.mdio_i.eq(mdio.i), rst.o.eq(ResetSignal("sync"))]
 
-    def _rgmii(self, m, platform, soc):
-        """The SoC's MAC (GMII pins) on the first RGMII port; other ports' PHYs held in reset."""
-        pads = platform.request("eth_rgmii", self.board.eth[0], dir="-")
-        m.domains += ClockDomain("eth0_rx")
-        m.submodules.rgmii = phy = RGMIIAdapter(pads, rx_domain="eth0_rx",
-                                                tx_domain=self.tx_domain)
-        # The adapter constrains its RX_CLK buffer output; the same constraint on a plainly
-        # named net as well, which nextpnr reports as eth0_rx_clk (RGMII 1 Gb/s: 125 MHz).
-        eth0_rx_clk = Signal(name="eth0_rx_clk")
-        m.d.comb += [eth0_rx_clk.eq(phy.rx_clk), ClockSignal("eth0_rx").eq(eth0_rx_clk)]
-        platform.add_clock_constraint(eth0_rx_clk, 125e6)
-        m.submodules.eth0_rx_reset = ResetSynchronizer(ResetSignal("sync"), domain="eth0_rx")
-        # 1 Gb/s only: the SoC does not export the MAC's EMMC.speed (docs/boards.md).
-        m.d.comb += [
-            phy.rx_speed.eq(SPEED_1000), phy.tx_speed.eq(SPEED_1000),
-            soc.gmii_rx_clk.eq(phy.rx_clk), soc.gmii_rxd.eq(phy.rx.data),
-            soc.gmii_rx_dv.eq(phy.rx.dv & phy.rx.ce), soc.gmii_rx_er.eq(phy.rx.er & phy.rx.ce),
-            soc.gmii_tx_clk.eq(ClockSignal(self.tx_domain)),
-            phy.tx.data.eq(soc.gmii_txd), phy.tx.en.eq(soc.gmii_tx_en),
-            phy.tx.er.eq(soc.gmii_tx_er),
-        ]
-        self._mdio(m, pads, soc)
+    def _rgmii(self, m, platform, core, pads):
+        """The MAC's RGMII adapter is on the first port's pads (inside the SoC, DDR buffers; it
+        follows EMMC.speed, 10/100/1000 Mb/s); its transmit clock is the 125 MHz transmit
+        domain. The other ports' PHYs are held in reset."""
+        m.d.comb += core.gtx_clk.eq(ClockSignal(self.tx_domain))
+        self._mdio(m, pads, core)
         for n, index in enumerate(self.board.eth[1:], start=1):
             other = platform.request("eth_rgmii", index, dir="-")
             m.submodules[f"eth{n}_rst"] = rst = io.Buffer("o", other.rst)
             m.d.comb += rst.o.eq(1)
-        return _stretch(m, phy.rx.dv, domain="eth0_rx")
 
-    def _mii(self, m, platform, soc):
+    def _mii(self, m, platform, core):
         """The SoC's MAC (MII pins) on the board's MII PHY."""
         pins = platform.request("eth_mii", self.board.eth[0], dir="-")
         bufs = {}
@@ -240,17 +282,14 @@ class BoardTop(Elaboratable):
             m.d.comb += clk.eq(bufs[name].i)
             platform.add_clock_constraint(clk, 25e6)      # MII at 100 Mb/s
         m.d.comb += [
-            soc.mii_rx_clk.eq(clocks["rx_clk"]), soc.mii_rxd.eq(bufs["rx_data"].i),
-            soc.mii_rx_dv.eq(bufs["rx_dv"].i), soc.mii_rx_er.eq(bufs["rx_er"].i),
-            soc.mii_tx_clk.eq(clocks["tx_clk"]), bufs["tx_data"].o.eq(soc.mii_txd),
-            bufs["tx_en"].o.eq(soc.mii_tx_en),      # (no TX_ER pin on the Arty)
+            core.mii_rx_clk.eq(clocks["rx_clk"]), core.mii_rxd.eq(bufs["rx_data"].i),
+            core.mii_rx_dv.eq(bufs["rx_dv"].i), core.mii_rx_er.eq(bufs["rx_er"].i),
+            core.mii_tx_clk.eq(clocks["tx_clk"]), bufs["tx_data"].o.eq(core.mii_txd),
+            bufs["tx_en"].o.eq(core.mii_tx_en),      # (no TX_ER pin on the Arty)
         ]
-        self._mdio(m, pins, soc)
+        self._mdio(m, pins, core)
         # The PHY's 25 MHz reference (Arty: from the FPGA), the 100 MHz system clock / 4.
         m.submodules.eth0_ref = ref = io.Buffer("o", platform.request("eth_clk25", 0, dir="-"))
         div = Signal(2)
         m.d.sync += div.eq(div + 1)
         m.d.comb += ref.o.eq(div[1])
-        rx_dv = Signal()
-        m.d.comb += rx_dv.eq(bufs["rx_dv"].i)
-        return rx_dv

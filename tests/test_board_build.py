@@ -24,9 +24,9 @@ def test_catalog_names_the_required_boards():
 def test_versa_constraints(tmp_path):
     r = build("versa_ecp5", tmp_path, verilog_only=True, soc_preset="small")
     lpf = (tmp_path / "top.lpf").read_text()
-    # RGMII receive clocks constrained at 125 MHz, the oscillator at 100 MHz
-    # the RGMII receive clock constrained at 125 MHz (by the adapter), the oscillator at 100 MHz
-    assert re.search(r'FREQUENCY NET "eth0_rx_clk" 125000000', lpf), lpf
+    # the RGMII receive clock constrained at 125 MHz (by the MAC's adapter on its buffer, and on
+    # the pin), the oscillator at 100 MHz
+    assert re.search(r'FREQUENCY NET "core.soc.mac.phy.rx_clk_buf.i" 125000000', lpf), lpf
     assert 'FREQUENCY PORT "eth_rgmii_0__rx_clk__io" 125000000 HZ;' in lpf
     assert re.search(r'FREQUENCY PORT "clk100_0__p" 100000000', lpf)
     # UART on the FTDI pins, the first PHY's data, MDIO and reset, the second PHY's reset, LEDs
@@ -80,6 +80,12 @@ def test_report_parsers():
     assert set(fmax) == {"sync", "b"}            # an unexpected second clock is not lost
     assert clock_domain("$glbnet$eth0_rx_reset.async_ff_clk") == "eth0_rx"
     assert clock_domain("$glbnet$pll.pll_clkos") == "rgmii_tx"
+    # the MAC's own RGMII adapter (Soc with mac.phy="rgmii"): the net names of a Versa build
+    assert clock_domain("$glbnet$core.soc.mac.eth_rx_clk") == "eth0_rx"
+    assert clock_domain("$glbnet$core.soc.mac.phy.rx_clk_buf.i") == "eth0_rx"
+    assert clock_domain("$glbnet$core.soc.mac.phy.eth_tx_clk") == "rgmii_tx"
+    assert clock_domain("$glbnet$core.soc.mac.phy.eth_tx_clk", "sync") == "sync"   # 125 MHz
+    assert clock_domain("$glbnet$core.bridge.clk") == "sync"
 
 
 def test_failing_clock_is_named(tmp_path, monkeypatch, capsys):

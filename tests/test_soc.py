@@ -40,7 +40,6 @@ def soc_verilog(config=SocConfig()):
     ({"token_process": 4}, "token_process must be 0..3"),
     ({"token_priority": 8}, "token_priority must be 0..7"),
     ({"dma": AXIDMAConfig(data_width=64)}, "dma.data_width must be 32"),
-    ({"mac": EthMACConfig(phy="rgmii")}, "mac.phy"),
     ({"mac": EthMACConfig(data_width=64)}, "must not exceed dma.data_width"),
     ({"plic": ATSINTCConfig()}, "plic must be a PLICConfig"),
     ({"addr_width": 31}, "addr_width"),

@@ -66,8 +66,9 @@ class SocConfig:
         AXI DMA parameters; 32-bit data; ``base`` is replaced by ``dma_base``. ``completion_tokens=True`` wires the tokens to the ATSINTC.
     mac : EthMACConfig
         Ethernet MAC parameters; ``data_width`` 32 (default: the DMA's streams connect directly)
-        or 8 (the SoC converts the streams); ``phy`` chooses the PHY pins the SoC passes through (``gmii``
-        or ``mii``; a board attaches an RGMII adapter to the GMII pins). ``base`` is replaced by
+        or 8 (the SoC converts the streams); ``phy`` chooses the PHY pins the SoC passes through (``gmii``,
+        ``mii``, or ``rgmii``: the MAC's own RGMII adapter at 10/100/1000 Mb/s following EMMC.speed,
+        with ``gtx_clk``; a board passes its RGMII pads to :class:`Soc`). ``base`` is replaced by
         ``mac_base``.
     plic_base : int
         Bus address of the PLIC window; a multiple of ``plic_size``.
@@ -144,9 +145,8 @@ class SocConfig:
         if self.mac.data_width > self.dma.data_width:
             raise ValueError(f"mac.data_width ({self.mac.data_width}) must not exceed dma.data_width "
                              f"({self.dma.data_width})")
-        if self.mac.phy not in ("gmii", "mii"):
-            raise ValueError(f"mac.phy must be 'gmii' or 'mii' in the SoC (a board puts its RGMII "
-                             f"adapter on the GMII pins), not {self.mac.phy!r}")
+        if self.mac.phy not in ("gmii", "mii", "rgmii"):
+            raise ValueError(f"mac.phy must be 'gmii', 'mii' or 'rgmii' in the SoC, not {self.mac.phy!r}")
         if not 32 <= self.addr_width <= 64:
             raise ValueError(f"addr_width must be 32..64, not {self.addr_width}")
         # The map is the one source of truth for base addresses: the blocks' own (documentation)

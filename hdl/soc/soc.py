@@ -39,7 +39,7 @@ from .config import IRQ_DEVICES, SocConfig
 __all__ = ["Soc"]
 
 #: Port-name prefixes of the MAC that the SoC passes through to its own ports.
-_PHY_PREFIXES = ("gmii_", "mii_")
+_PHY_PREFIXES = ("gmii_", "mii_", "rgmii_", "gtx_clk")
 _MDIO_PORTS = ("mdc", "mdio_i", "mdio_o", "mdio_oe")
 
 
@@ -49,6 +49,10 @@ class Soc(wiring.Component):
     Parameters
     ----------
     config : SocConfig
+    rgmii_pads : object, optional
+        With ``mac.phy="rgmii"`` on a board: the platform's RGMII I/O ports, handed to the MAC's
+        RGMII adapter (DDR I/O buffers on them; the SoC then has no ``rgmii_*`` members). Without
+        them the ``rgmii_*`` pins are ports, behind behavioural DDR registers (simulation).
 
     Attributes
     ----------
@@ -65,14 +69,18 @@ class Soc(wiring.Component):
         ATSINTC notification per hart.
     gmii_rx_clk, gmii_rxd, gmii_rx_dv, gmii_rx_er, gmii_tx_clk, gmii_txd, gmii_tx_en, gmii_tx_er
         The MAC's PHY pins (``mii_*`` with ``mac.phy="mii"``); RX and TX have their own clocks.
+    gtx_clk, rgmii_rx_clk, rgmii_rx_ctl, rgmii_rxd, rgmii_tx_clk, rgmii_tx_ctl, rgmii_txd
+        With ``mac.phy="rgmii"``: the 125 MHz transmit clock (at every speed) and the RGMII pins
+        (the pins only without ``rgmii_pads``). The MAC's RGMII adapter follows EMMC.speed
+        (10/100/1000 Mb/s), synchronised into its receive and transmit domains by the MAC.
     mdc, mdio_i, mdio_o, mdio_oe
         MDIO (with ``mac.mdio``).
     """
 
-    def __init__(self, config: SocConfig = SocConfig()):
+    def __init__(self, config: SocConfig = SocConfig(), *, rgmii_pads=None):
         self.config = config
         cfg = config
-        self._mac = EthMAC(cfg.mac)
+        self._mac = EthMAC(cfg.mac, rgmii_pads=rgmii_pads)
         self._mac_members = {n: mb for n, mb in self._mac.signature.members.items()
                              if n.startswith(_PHY_PREFIXES) or n in _MDIO_PORTS}
         members = {
