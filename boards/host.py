@@ -14,8 +14,14 @@ import struct
 from ..hdl.bus.uart_axil import NAK, PING_REPLY, STATUS_BASE, Command
 
 
-__all__ = ["ProtocolError", "encode_ping", "encode_read", "encode_write", "response_length",
+__all__ = ["ProtocolError", "IRQ_EIP_SHIFT", "IRQ_NOTIFY_SHIFT", "IRQ_FIELD_BITS",
+           "encode_ping", "encode_irq", "encode_read", "encode_write", "response_length",
            "decode_response", "SerialMmio"]
+
+#: The boards' IRQ word (the bridge's ``irq`` input, boards/top.py): PLIC ``eip`` in bits
+#: 31:0 (context c at bit c), ATSINTC ``notify`` in bits 63:32 (hart h at bit 32 + h); lines
+#: beyond the 32nd of either are not reported.
+IRQ_EIP_SHIFT, IRQ_NOTIFY_SHIFT, IRQ_FIELD_BITS = 0, 32, 32
 
 
 class ProtocolError(Exception):
@@ -25,6 +31,11 @@ class ProtocolError(Exception):
 def encode_ping() -> bytes:
     """PING request."""
     return bytes([Command.PING])
+
+
+def encode_irq() -> bytes:
+    """IRQ request: the bridge's ``irq`` input (the boards: ``eip`` and ``notify``)."""
+    return bytes([Command.IRQ])
 
 
 def encode_read(addr: int, width: int = 32) -> bytes:
@@ -50,7 +61,7 @@ def encode_write(addr: int, value: int, width: int = 32, strobe: int | None = No
 def response_length(request: bytes) -> int:
     """Bytes the bridge sends back for ``request`` when it accepts the command."""
     return {Command.PING: 2, Command.RD32: 5, Command.WR32: 1, Command.RD64: 9,
-            Command.WR64: 1}.get(request[0], 1)
+            Command.WR64: 1, Command.IRQ: 9}.get(request[0], 1)
 
 
 def decode_response(request: bytes, response: bytes) -> tuple[int, int | None]:
@@ -98,16 +109,21 @@ class SerialMmio:
         Must match the board build (``atsoc build --baud``, 115200 by default).
     timeout_s : float
         Read timeout per response (a device path only; a port object has its own).
+    irq_polls : int
+        How many IRQ polls :meth:`wait_irq` / :meth:`wait_notify` make before giving up
+        (about 0.9 ms each at 115200 baud).
 
     Notes
     -----
     With a synchronous port the constructor PINGs the bridge (and learns its bus width,
     ``bus_bytes``); with a simulated one the first access does (or ``await mmio.ping()``).
-    ``wait_irq`` is not available over the UART (the board shows the interrupt lines on LEDs);
-    drivers that wait for an interrupt poll their status registers instead.
+    ``wait_irq`` polls the bridge's IRQ command (the lines as the board's IRQ word lays them
+    out: :data:`IRQ_EIP_SHIFT`, :data:`IRQ_NOTIFY_SHIFT`) until the PLIC context's ``eip`` is
+    high; :meth:`wait_notify` does the same for an ATSINTC hart's ``notify``.
     """
 
-    def __init__(self, port, baud: int = 115200, timeout_s: float = 1.0):
+    def __init__(self, port, baud: int = 115200, timeout_s: float = 1.0, irq_polls: int = 10_000):
+        self.irq_polls = irq_polls
         if isinstance(port, str):
             import serial   # pyserial, host only
             port = serial.Serial(port, baud, timeout=timeout_s)
@@ -161,8 +177,35 @@ class SerialMmio:
         lanes = ((1 << (width // 8)) - 1) << (addr & 3)
         await self._access(encode_write(addr & ~3, value << ((addr & 3) * 8), 32, lanes), addr)
 
+    async def irq_word(self) -> int:
+        """The bridge's ``irq`` input (IRQ command); NAK -> :class:`ProtocolError`."""
+        if self.bus_bytes is None:
+            await self.ping()
+        return (await self._transact(encode_irq()))[1]
+
+    async def irq_lines(self) -> tuple[int, int]:
+        """``(eip, notify)``: the PLIC contexts' and ATSINTC harts' lines (bit per line)."""
+        word = await self.irq_word()
+        mask = (1 << IRQ_FIELD_BITS) - 1
+        return (word >> IRQ_EIP_SHIFT) & mask, (word >> IRQ_NOTIFY_SHIFT) & mask
+
+    async def _wait_bit(self, bit: int, what: str) -> None:
+        for _ in range(self.irq_polls):
+            if (await self.irq_word()) >> bit & 1:
+                return
+        raise TimeoutError(f"{what} still low after {self.irq_polls} IRQ polls")
+
     async def wait_irq(self, line: int) -> None:
-        raise NotImplementedError("interrupt lines are not visible over the UART bridge; poll")
+        """Wait until PLIC context ``line``'s ``eip`` is high (``Mmio.wait_irq``)."""
+        if not 0 <= line < IRQ_FIELD_BITS:
+            raise ValueError(f"eip line must be 0..{IRQ_FIELD_BITS - 1}, not {line}")
+        await self._wait_bit(IRQ_EIP_SHIFT + line, f"eip[{line}]")
+
+    async def wait_notify(self, hart: int) -> None:
+        """Wait until ATSINTC ``notify[hart]`` is high."""
+        if not 0 <= hart < IRQ_FIELD_BITS:
+            raise ValueError(f"notify line must be 0..{IRQ_FIELD_BITS - 1}, not {hart}")
+        await self._wait_bit(IRQ_NOTIFY_SHIFT + hart, f"notify[{hart}]")
 
     def close(self) -> None:
         self._ser.close()

@@ -34,6 +34,7 @@ from ..hdl.bus.uart import uart_divisor
 from ..hdl.bus.uart_axil import UARTAXILiteBridge
 from ..hdl.soc.soc import Soc
 from .catalog import BoardSpec
+from .host import IRQ_EIP_SHIFT, IRQ_FIELD_BITS, IRQ_NOTIFY_SHIFT
 from .pll import ECP5PLL, ecp5_pll_config
 
 
@@ -91,6 +92,7 @@ class BoardCore(wiring.Component):
         The host bridge's UART pins (idle high).
     bridge_busy : Out(1)
         The bridge is handling a request.
+    (The bridge's IRQ command reports ``eip`` and ``notify``: :data:`~.host.IRQ_EIP_SHIFT`.)
     eip, notify
         The SoC's interrupt outputs (PLIC contexts, ATSINTC harts).
     gmii_* / mii_* / gtx_clk, rgmii_*; mdc, mdio_i, mdio_o, mdio_oe
@@ -113,7 +115,7 @@ class BoardCore(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.bridge = bridge = UARTAXILiteBridge(divisor=self.divisor, addr_width=32,
-                                                         data_width=64)
+                                                         data_width=64, irq_width=64)
         m.d.comb += [bridge.rx.eq(self.uart_rx), self.uart_tx.eq(bridge.tx),
                      self.bridge_busy.eq(bridge.busy)]
         ram_bits = self.ram_bytes.bit_length() - 1
@@ -129,6 +131,12 @@ class BoardCore(wiring.Component):
         _connect_axil(m, xbar.ram, ram.s_axil, addr_or=RAM_BASE)
         wiring.connect(m, soc.m_axi, ram.s_axi)
         m.d.comb += soc.irq_sources.eq(0)
+        # The IRQ word the host polls (boards/host.py, docs/boards.md): eip, notify.
+        n_eip = min(len(soc.eip), IRQ_FIELD_BITS)
+        n_notify = min(len(soc.notify), IRQ_FIELD_BITS)
+        m.d.comb += [bridge.irq[IRQ_EIP_SHIFT:IRQ_EIP_SHIFT + n_eip].eq(soc.eip[:n_eip]),
+                     bridge.irq[IRQ_NOTIFY_SHIFT:IRQ_NOTIFY_SHIFT + n_notify].eq(
+                         soc.notify[:n_notify])]
         for name, member in self._passed.items():
             ours, theirs = getattr(self, name), getattr(soc, name)
             m.d.comb += theirs.eq(ours) if member.flow == In else ours.eq(theirs)

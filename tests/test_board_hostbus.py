@@ -84,3 +84,41 @@ def test_host_reaches_ram_and_registers_and_gets_decerr():
     sim.run()
     assert results == [(0, 8), (0, None), (0, 0x11223344), (0, None), (0, 0xCAFEF00D), (3, results[5][1]), (0, None),
                        (0, 0x1234_5678), (2, results[8][1]), (3, None), (3, results[10][1])]
+
+
+@pytest.mark.parametrize("irq_width", [0, 8])
+def test_irq_command(irq_width):
+    """IRQ (0x05) returns the bridge's ``irq`` input zero-extended to 64 bits, sampled per
+    request; a bridge without the input answers NAK. Widths outside 0..64 are refused."""
+    from atsoc.boards.host import ProtocolError, encode_irq
+    dut = UARTAXILiteBridge(divisor=DIV, data_width=64, irq_width=irq_width)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    got, results = [], []
+
+    async def receiver(ctx):
+        await recv_loop(ctx, dut.tx, got)
+
+    async def tb(ctx):
+        ctx.set(dut.rx, 1)
+        for value in (0xA5, 0x01):
+            if irq_width:
+                ctx.set(dut.irq, value)
+            start = len(got)
+            await send_bytes(ctx, dut.rx, encode_irq())
+            for _ in range(DIV * 10 * 12):
+                await ctx.tick()
+            try:
+                results.append(decode_response(encode_irq(), bytes(got[start:])))
+            except ProtocolError as e:
+                results.append(str(e))
+
+    sim.add_testbench(receiver, background=True)
+    sim.add_testbench(tb)
+    sim.run()
+    if irq_width:
+        assert results == [(0, 0xA5), (0, 0x01)]
+    else:
+        assert all("NAK" in r for r in results), results
+    with pytest.raises(ValueError, match="irq_width must be 0..64"):
+        UARTAXILiteBridge(divisor=DIV, irq_width=65)

@@ -8,7 +8,7 @@ import pytest
 from atsoc.boards.host import ProtocolError, SerialMmio, encode_read
 from atsoc.boards.top import RAM_BASE
 from atsoc.sim.driver.atsintc import AtsIntcDriver, AtsIntcInfo
-from atsoc.sim.driver.eth_mac import AxiEthernetDriver
+from atsoc.sim.driver.eth_mac import INT_RX_RJECT, AxiEthernetDriver
 from atsoc.sim.driver.mmio import BusError, Resp
 from atsoc.sim.driver.plic import PlicDriver
 from atsoc.sim.driver.regs import eth_mac as RE
@@ -122,6 +122,71 @@ def test_rgmii_speed_follows_emmc():
     assert rates["100"] == pytest.approx(25.0, abs=0.2)
     assert rates["10"] == pytest.approx(2.5, abs=0.2)
     assert rates["1000"] == pytest.approx(125.0, abs=0.2)
+
+
+async def send_rgmii_nibbles(ctx, dut, frame: bytes):
+    """A frame on the RGMII receive pins at 10/100 Mb/s: preamble, SFD, ``frame``; a nibble per
+    receive clock (low nibble first), RX_CTL = RX_DV on both edges."""
+    for byte in bytes([0x55] * 7 + [0xD5]) + frame:
+        for nibble in (byte & 0xF, byte >> 4):
+            ctx.set(dut.rgmii_rx_ctl, 1)
+            ctx.set(dut.rgmii_rxd, nibble)
+            await ctx.tick()
+    ctx.set(dut.rgmii_rx_ctl, 0)
+    ctx.set(dut.rgmii_rxd, 0)
+    await ctx.tick().repeat(20)
+
+
+def test_interrupt_wait_over_the_uart():
+    """Interrupts seen from the host through the bridge's IRQ command. The MAC at 100 Mb/s
+    (ArceOS's init_hw, start, enable_rx_rject, set_operating_speed) receives a broadcast frame
+    with a bad FCS on the RGMII pins: IS.RxRject, the MAC's line, PLIC source ``mac`` to eip of
+    xv6's S-mode context, waited for with ``wait_irq``, claimed, cleared and completed. Then an
+    ATSINTC IPC wake raises ``notify`` of the receiving process's hart (``wait_notify``) until
+    the handler word is dequeued; a wait with nothing pending times out."""
+    dut = BoardSim()
+    c = dut.soc_config
+    seen = {}
+
+    async def body(ctx, mmio, dut):
+        mmio.irq_polls = 20                 # each poll: 10 UART bytes; the lines rise at once
+        assert await mmio.irq_lines() == (0, 0)
+        plic = PlicDriver(mmio, c.plic_base, c.plic.sources, c.plic.contexts)
+        irq = c.plic_irq("mac")
+        context = plic.s_mode_context(0)
+        await plic.xv6_plicinit([irq])
+        await plic.xv6_plicinithart(0, [irq])
+        mac = AxiEthernetDriver(mmio, c.mac_base)
+        await mac.init_hw()
+        await mac.set_operating_speed(100)
+        await mac.start()
+        await mac.enable_rx_rject()
+        assert await mmio.irq_lines() == (0, 0)
+        frame = b"\xff" * 6 + bytes.fromhex("02000000abcd") + b"\x88\xb5" + bytes(46)
+        await send_rgmii_nibbles(ctx, dut, frame + b"\x00\x00\x00\x00")    # bad FCS
+        await mmio.wait_irq(context)
+        assert (await mmio.irq_lines())[0] == 1 << context
+        assert await mac.rd(RE.INTR_STATUS) & INT_RX_RJECT
+        assert await plic.xv6_claim(0) == irq
+        await mac.clear_intr(INT_RX_RJECT)
+        await plic.xv6_complete(0, irq)
+        assert await mmio.irq_lines() == (0, 0)
+
+        ats = AtsIntcDriver(mmio, c.atsintc_base, c.atsintc)
+        await ats.notify_enable(1, 0)
+        await ats.ipc_register(1, 0, 0x77)
+        assert (await mmio.irq_lines())[1] == 0
+        await ats.ipc_send(0, 1, 0)
+        await mmio.wait_notify(0)
+        assert await ats.ps_fetch(1) == 0x77
+        assert await mmio.irq_lines() == (0, 0)
+        mmio.irq_polls = 3
+        with pytest.raises(TimeoutError, match="notify"):
+            await mmio.wait_notify(0)
+        seen["done"] = True
+
+    run_board(body, dut)
+    assert seen.get("done")
 
 
 def test_serial_mmio_on_a_synchronous_port():

@@ -10,12 +10,16 @@ command byte  request bytes that follow                   response
 ``0x02`` WR32  address (4), strobe (1, bits 3:0), data (4)  status
 ``0x03`` RD64  address (4)                                status, data (8)
 ``0x04`` WR64  address (4), strobe (1, bits 7:0), data (8)  status
+``0x05`` IRQ   none                                       ``0xA0``, the ``irq`` input (8)
 other         none                                        ``0xFF`` (NAK)
 ============  ==========================================  =====================================
 
 * status is ``0xA0 | resp``, resp the AXI response code (0 OKAY, 2 SLVERR, 3 DECERR). A read
   answered with an error still returns its data bytes (what the slave drove, usually 0).
 * On a 32-bit bus, RD64/WR64 are answered with NAK (their request bytes are not expected).
+* IRQ returns the ``irq`` input (interrupt lines of the design, sampled when the command byte
+  is taken; zero-extended to 64 bits) so a host can wait for an interrupt by polling; a bridge
+  built with ``irq_width=0`` answers it with NAK. No bus access.
 * On a 64-bit bus, RD32/WR32 use the lane of address bit 2 (the strobe is shifted, the data
   replicated on both halves; the read returns the addressed half).
 * A request whose bytes stop arriving for ``timeout_bytes`` byte times is abandoned (no bus
@@ -47,6 +51,7 @@ class Command:
     WR32 = 0x02
     RD64 = 0x03
     WR64 = 0x04
+    IRQ = 0x05
 
 
 STATUS_BASE = 0xA0
@@ -67,6 +72,8 @@ class UARTAXILiteBridge(wiring.Component):
         32 or 64.
     timeout_bytes : int
         Byte times without a byte after which a partial request is abandoned (>= 2).
+    irq_width : int
+        Width of the ``irq`` input that the IRQ command reports (0..64; 0: no input, NAK).
 
     Attributes
     ----------
@@ -77,10 +84,12 @@ class UARTAXILiteBridge(wiring.Component):
         High from a complete request until its response is sent (for an activity LED).
     framing_error, overrun : Out(1)
         The receiver's error pulses.
+    irq : In(irq_width)
+        With ``irq_width`` > 0: the lines the IRQ command reports (in the bridge's domain).
     """
 
     def __init__(self, *, divisor: int, addr_width: int = 32, data_width: int = 32,
-                 timeout_bytes: int = 64):
+                 timeout_bytes: int = 64, irq_width: int = 0):
         _check_divisor(divisor)
         if not 1 <= addr_width <= 32:
             raise ValueError(f"addr_width must be 1..32, not {addr_width}")
@@ -88,15 +97,21 @@ class UARTAXILiteBridge(wiring.Component):
             raise ValueError(f"data_width must be 32 or 64, not {data_width}")
         if timeout_bytes < 2:
             raise ValueError(f"timeout_bytes must be >= 2, not {timeout_bytes}")
+        if not isinstance(irq_width, int) or not 0 <= irq_width <= 64:
+            raise ValueError(f"irq_width must be 0..64, not {irq_width!r}")
+        self.irq_width = irq_width
         self.divisor = divisor
         self.addr_width = addr_width
         self.data_width = data_width
         self.timeout_cycles = timeout_bytes * 10 * divisor
-        super().__init__({
+        members = {
             "rx": In(1, init=1), "tx": Out(1, init=1),
             "m_axil": Out(AXI4LiteSignature(addr_width=addr_width, data_width=data_width)),
             "busy": Out(1), "framing_error": Out(1), "overrun": Out(1),
-        })
+        }
+        if irq_width:
+            members["irq"] = In(irq_width)
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
@@ -158,6 +173,9 @@ class UARTAXILiteBridge(wiring.Component):
                             with m.Case(Command.RD64, Command.WR64):
                                 m.d.sync += wide.eq(1)
                                 m.next = "ADDR"
+                        if self.irq_width:
+                            with m.Case(Command.IRQ):
+                                send(9, Cat(Const(STATUS_BASE, 8), self.irq))
                         with m.Default():
                             send(1, NAK)
             with m.State("ADDR"):

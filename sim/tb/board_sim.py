@@ -33,13 +33,15 @@ DIVISOR = 4
 
 class BoardSim(wiring.Component):
     """``BoardCore`` for ``board`` with a board top's clocking: the MAC's RGMII transmit clock
-    is the 125 MHz system clock; the PHY's receive clock is the same clock (a PHY at 1 Gb/s, its
-    receive side idle); MDIO is pulled up.
+    is the 125 MHz system clock; the PHY's receive clock is the same clock (the adapter takes a
+    byte per edge pair at 1 Gb/s, a nibble per rising edge at 10/100, whatever the clock's
+    rate), with RX_CTL and RXD driven by the testbench; MDIO is pulled up.
 
     Attributes
     ----------
     uart_rx, uart_tx : the host bridge's pins.
     rgmii_tx_clk, rgmii_tx_ctl, rgmii_txd : the RGMII transmit pins.
+    rgmii_rx_ctl, rgmii_rxd : the RGMII receive pins (idle low).
     eip, notify : the SoC's interrupt outputs.
     """
 
@@ -50,6 +52,7 @@ class BoardSim(wiring.Component):
         super().__init__({
             "uart_rx": In(1, init=1), "uart_tx": Out(1),
             "rgmii_tx_clk": Out(1), "rgmii_tx_ctl": Out(1), "rgmii_txd": Out(4),
+            "rgmii_rx_ctl": In(1), "rgmii_rxd": In(4),
             "eip": Out(c.plic.contexts), "notify": Out(c.atsintc.harts),
         })
 
@@ -59,7 +62,8 @@ class BoardSim(wiring.Component):
         m.d.comb += [
             core.uart_rx.eq(self.uart_rx), self.uart_tx.eq(core.uart_tx),
             core.gtx_clk.eq(ClockSignal("sync")), core.rgmii_rx_clk.eq(ClockSignal("sync")),
-            core.rgmii_rx_ctl.eq(0), core.rgmii_rxd.eq(0), core.mdio_i.eq(1),
+            core.rgmii_rx_ctl.eq(self.rgmii_rx_ctl), core.rgmii_rxd.eq(self.rgmii_rxd),
+            core.mdio_i.eq(1),
             self.rgmii_tx_clk.eq(core.rgmii_tx_clk), self.rgmii_tx_ctl.eq(core.rgmii_tx_ctl),
             self.rgmii_txd.eq(core.rgmii_txd),
             self.eip.eq(core.eip), self.notify.eq(core.notify),
