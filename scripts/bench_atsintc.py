@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 FMAX_GOAL_MHZ = 125.0
-SYNTH_CONFIGS = {"default": {}, "default, wake_lookahead": {"wake_lookahead": True},
-                 "16 processes, capacity 1024": {"processes": 16, "capacity": 1024}}
+SYNTH_CONFIGS = {"default": {}, "16 processes, capacity 1024": {"processes": 16, "capacity": 1024}}
 
 
 def bench_atsintc(out_dir: Path, *, synth: bool = True) -> dict:
@@ -24,10 +23,6 @@ def bench_atsintc(out_dir: Path, *, synth: bool = True) -> dict:
     result["latency"] = run_bench_testcase(out_dir, "atsintc-default", "atsintc", ATSINTC(cfg),
                                            atsintc_tb.config_to_env(cfg), "atsoc.sim.tb.atsintc_tb",
                                            "bench_latency")
-    cfg_la = ATSINTCConfig(wake_lookahead=True)
-    result["latency_wake_lookahead"] = run_bench_testcase(
-        out_dir, "atsintc-lookahead", "atsintc", ATSINTC(cfg_la), atsintc_tb.config_to_env(cfg_la),
-        "atsoc.sim.tb.atsintc_tb", "bench_latency")
     result["plic_path"] = run_bench_testcase(out_dir, "plic-wakeup", "plic", PLIC(pcfg),
                                              plic_tb.config_to_env(pcfg), "atsoc.sim.tb.plic_tb",
                                              "bench_wakeup")
@@ -69,16 +64,6 @@ def render_atsintc(res: dict) -> list[str]:
            f"| PLIC + software ready queue (EIP, claim) | {_mean(p):.1f} / {max(p)} | "
            f"{_mean(plic['executor_accesses_to_task']):.0f} |",
            f"| ratio PLIC / ATSINTC | {_mean(p) / _mean(a):.2f} | |", ""]
-    la = res.get("latency_wake_lookahead")
-    if la:
-        b = la["executor_irq_to_task_cycles"]
-        out[-2:-2] = [f"| ATSINTC with `wake_lookahead` (notify, dequeue) | {_mean(b):.1f} / {max(b)} | "
-                      f"{_mean(la['executor_accesses_to_task']):.0f} |"]
-        out += [f"With `wake_lookahead` (the wake chosen a cycle ahead): enqueue -> B "
-                f"{la['enqueue_aw_to_b_cycles']}, dequeue -> R {la['dequeue_ar_to_r_cycles']}, irq line "
-                f"-> handler word on R {la['irq_to_handler_data_cycles']} cycles (the poller's "
-                f"dequeues come every other cycle, so one more cycle of wake latency may not show "
-                f"here; the executor row shows it).", ""]
     out += [
            "Software time is not simulated (the Python driver costs no bus cycles), so the PLIC "
            "path's trap entry, ready-queue insertion and completion write are not in its figure; "

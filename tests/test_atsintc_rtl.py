@@ -2,7 +2,7 @@
 
 Two builds: the default (4 processes, 8 levels, capacity 256, 32 lines) and a small one
 (2 processes, 3 levels, capacity 8, 5 lines, 3 channels, queue depths 2, send limit 3, 2 harts,
-SLVERR policy, the interrupt wake chosen a cycle ahead) where every limit is reached quickly.
+SLVERR policy) where every limit is reached quickly.
 """
 
 import pytest
@@ -16,7 +16,7 @@ CONFIGS = {
     "default": ATSINTCConfig(),
     "small": ATSINTCConfig(processes=3, priorities=3, capacity=8, irq_lines=5, irq_queue_depth=2,
                            channels=3, ipc_queue_depth=2, send_pending_limit=3, harts=2,
-                           reserved_policy="slverr", wake_lookahead=True),
+                           reserved_policy="slverr"),
 }
 
 TESTCASES = [

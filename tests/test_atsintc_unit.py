@@ -108,9 +108,11 @@ def test_blocked_queues_random():
 
 
 def test_channel_queues_random():
-    """Channel state (pending sends, blocked handlers) read, decided and written back in one
-    cycle, against Python deques. The state memory starts full of garbage (as after a reset that
-    follows use: reset clears only the valid bits), and every channel must still read empty."""
+    """Channel state (pending sends, blocked handlers) looked up into registers and then operated
+    on, against Python deques; each step operates on the channel looked up before while looking up
+    the next (sometimes the same one: the lookup must see the operation's result). The state memory
+    starts full of garbage (as after a reset that follows use: reset clears only the valid bits),
+    and every channel must still read empty."""
     Q, D, LIMIT = 8, 2, 3
     rng = random.Random(_seed())
     dut = ChannelQueues(channels=Q, depth=D, pending_limit=LIMIT)
@@ -118,21 +120,23 @@ def test_channel_queues_random():
     dut.state_memory.init = [rng.getrandbits(width) | 1 for _ in range(Q)]
     queues = [deque() for _ in range(Q)]
     pending = [0] * Q
+    ops = ("take", "append", "pend_inc", "pend_dec")
 
     async def tb(ctx):
+        ctx.set(dut.lookup, 1)
         for q in range(Q):
-            ctx.set(dut.channel, q)
+            ctx.set(dut.lookup_channel, q)
+            await ctx.tick()
             assert (ctx.get(dut.count), ctx.get(dut.pending)) == (0, 0), q
         taken = None
+        q = Q - 1
         for step in range(3000):
             if taken is not None:
                 assert ctx.get(dut.data) == taken, step
                 taken = None
-            q = rng.randrange(Q)
-            ctx.set(dut.channel, q)
             assert ctx.get(dut.count) == len(queues[q]), step
             assert ctx.get(dut.pending) == pending[q], step
-            for name in ("take", "append", "pend_inc", "pend_dec"):
+            for name in ops:
                 ctx.set(getattr(dut, name), 0)
             r = rng.random()
             if r < 0.3 and len(queues[q]) < D:
@@ -149,7 +153,13 @@ def test_channel_queues_random():
             elif pending[q]:
                 ctx.set(dut.pend_dec, 1)
                 pending[q] -= 1
+            lookup = rng.random() < 0.7
+            nxt = q if rng.random() < 0.3 else rng.randrange(Q)
+            ctx.set(dut.lookup, lookup)
+            ctx.set(dut.lookup_channel, nxt)
             await ctx.tick()
+            if lookup:
+                q = nxt
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)

@@ -37,6 +37,29 @@ def _p2(n):
     return 1 << max(0, (n - 1).bit_length())
 
 
+def _lowest_first(m, valid, values, fanin=4):
+    """The entry of ``values`` with the lowest index whose ``valid`` bit is set (meaningless if
+    none is), as a tree of ``fanin``-input priority multiplexers.
+
+    Each level selects among ``fanin`` groups with the group's "any valid" bits, so the depth is
+    about two LUT levels per level of the tree.
+    """
+    width = len(values[0])
+    groups = [(valid[n], values[n]) for n in range(len(values))]
+    while len(groups) > 1:
+        merged = []
+        for g in range(0, len(groups), fanin):
+            part = groups[g:g + fanin]
+            out, any_ = Signal(width), Signal()
+            for v, value in reversed(part):
+                with m.If(v):
+                    m.d.comb += out.eq(value)
+            m.d.comb += any_.eq(Cat(*[v for v, _ in part]).any())
+            merged.append((any_, out))
+        groups = merged
+    return groups[0][1]
+
+
 class ATSINTC(wiring.Component):
     """Asynchronous task scheduler and interrupt controller.
 
@@ -71,7 +94,7 @@ class ATSINTC(wiring.Component):
         slverr_policy = cfg.reserved_policy == "slverr"
 
         port, wdec, rdec = add_register_target(m, self.s_axil, self.regmap,
-                                               read_latency=self.READ_LATENCY)
+                                               read_latency=self.READ_LATENCY, write_ack=True)
 
         m.submodules.queues = queues = PriorityQueues(processes=NP, priorities=NL, capacity=cfg.capacity)
         pb, lb, cb = queues.proc_bits, queues.level_bits, queues.count_bits
@@ -89,6 +112,10 @@ class ATSINTC(wiring.Component):
             """One-hot process select (``NP`` bits) of a process number."""
             return Cat(*[p == k for k in range(NP)]) if NP > 1 else Const(1, 1)
 
+        def any_of(select, bits):
+            """``bits`` selected by the one-hot ``select`` (an AND-OR, no decoder)."""
+            return (select & bits).any()
+
         # -- state -----------------------------------------------------------------------------
         armed = Signal(NIRQ, init=(1 << NIRQ) - 1)       # gateway open
         irq_pend = Signal(NIRQ)                           # fired, waiting for a handler
@@ -105,12 +132,11 @@ class ATSINTC(wiring.Component):
                 with m.If(p_onehot[k]):
                     m.d.sync += notify_pend[k].eq(1)
 
-        # -- hardware requests ---------------------------------------------------------------------
+        # -- interrupt gateways and the wake candidate (stage R of an interrupt wake) -------------
         # Gateways: a line seen high while the gateway is open latches a request and closes the
         # gateway in the same edge, whatever the sequencer is doing, so no pulse is ever missed.
         # A gateway re-opened while its previous request still waits latches again only after
         # that request is served, so two requests never merge into one.
-        # A request can also be served in the very cycle its line rises (bypassing the latch).
         lines = self.irq_sources
         irq_req = Signal(NIRQ)
         reopen = Signal(NIRQ)
@@ -120,139 +146,159 @@ class ATSINTC(wiring.Component):
             irq_req.eq((irq_req | rising) & ~served),
             armed.eq((armed & ~rising) | reopen),
         ]
-        # With ``wake_lookahead`` the wake is chosen a cycle ahead into the candidate registers
-        # c_* and issued from them in the next cycle, after a re-check from registers: the owner
-        # is still not full and no handler registration came in between (which could have
-        # changed the line's handlers); otherwise the choice is made again. The line being
-        # chosen is left out of the next choice, so a candidate is never chosen twice.
-        la = cfg.wake_lookahead
+        # The wake is chosen a cycle ahead into the candidate registers c_*: every cycle, the
+        # lowest line with a request (latched, or rising in this cycle) that can be delivered,
+        # whether it has a handler and the handler's owner (one-hot). A candidate is tried when
+        # the sequencer gives hardware its turn, unless a handler registration was issued in the
+        # previous cycle (it could have changed the line's handlers: the choice is made again).
+        # A tried candidate whose owner turned out to be full is not served (its request stays
+        # latched, and the next choices leave the line out until its owner has room). The line
+        # being tried is left out of the next choice, so a candidate is never chosen twice.
         c_valid, c_take = Signal(), Signal()
         c_line_oh, c_line = Signal(NIRQ), Signal(range(max(2, NIRQ)))
         c_owner_oh, c_owner = Signal(NP), Signal(pb)
-        irq_reg_r = Signal()          # a registration (intr_handler write) in the previous cycle
-        if la:
-            m.d.sync += irq_reg_r.eq(port.w_stb & wdec.hit.intr_handler)
-        cand_ok = c_valid & ~irq_reg_r & ~(c_take & (c_owner_oh & full).any())
-        want = Signal(NIRQ)
+        irq_reg_r = Signal()          # a handler registration was issued in the previous cycle
+        wake_try = c_valid & ~irq_reg_r
+        # Each line's "deliverable" (no handler, or the handler's owner is not full) is registered
+        # a cycle ahead: a stale value costs at most a candidate that fails its re-check (the
+        # owner filled up) or a cycle of delay (the owner made room), never a wrong wake.
+        deliverable = Signal(NIRQ)
         for n in range(NIRQ):
             # The owner's "full" as an AND-OR on the owner's one-hot register (no decoder).
-            deliverable = ~irqq.nonempty[n] | ~(irq_owner_oh[n] & full).any()
+            m.d.sync += deliverable[n].eq(~irqq.nonempty[n] | ~any_of(irq_owner_oh[n], full))
+        want = Signal(NIRQ)
+        for n in range(NIRQ):
             # irq_req | rising, written without the ~irq_req term of ``rising``.
-            m.d.comb += want[n].eq((irq_req[n] | (lines[n] & armed[n])) & deliverable
-                                   & (~(c_valid & c_line_oh[n]) if la else 1))
-        # The lowest wanting line, one-hot (want & -want), its number (an OR encoder), whether it
-        # has a handler and the handler's owner (AND-OR selections), without a priority chain.
+            m.d.comb += want[n].eq((irq_req[n] | (lines[n] & armed[n])) & deliverable[n]
+                                   & ~(c_valid & c_line_oh[n]))
+        # The lowest wanting line: one-hot (want & -want, on the carry chain, straight into the
+        # candidate register) and, in parallel, its number, whether it has a handler and the
+        # handler's owner, through a tree of 4-input priority multiplexers (no carry chain and no
+        # wide AND-OR in series).
         irq_first = Signal(NIRQ)
         m.d.comb += irq_first.eq(want & (~want + 1)[:NIRQ])
-        irq_line = Signal(range(max(2, NIRQ)))
-        for b in range(len(irq_line)):
-            m.d.comb += irq_line[b].eq(Cat(*[irq_first[n] for n in range(NIRQ) if (n >> b) & 1]).any()
-                                       if NIRQ > (1 << b) else 0)
-        irq_has = Signal(NIRQ)
-        m.d.comb += irq_has.eq(irqq.nonempty[:NIRQ])
-        irq_take = (irq_first & irq_has).any()
-        irq_take_owner = Signal(pb)
-        for b in range(pb):
-            m.d.comb += irq_take_owner[b].eq(
-                Cat(*[irq_owner[n][b] & irq_first[n] for n in range(NIRQ)]).any())
-        irq_take_owner_oh = Signal(NP)
-        for k in range(NP):
-            m.d.comb += irq_take_owner_oh[k].eq(
-                Cat(*[irq_owner_oh[n][k] & irq_first[n] for n in range(NIRQ)]).any())
-        cand_issued = Signal()
-        if la:
-            # The wake issued in this cycle: the registered candidate.
-            wake_ok, wake_line_oh, wake_line = cand_ok, c_line_oh, c_line
-            wake_take, wake_owner_oh, wake_owner = c_take, c_owner_oh, c_owner
-            with m.If(~(cand_ok & ~cand_issued)):        # a valid candidate waits for its turn
-                m.d.sync += [c_valid.eq(want.any()), c_line_oh.eq(irq_first), c_line.eq(irq_line),
-                             c_take.eq(irq_take), c_owner_oh.eq(irq_take_owner_oh),
-                             c_owner.eq(irq_take_owner)]
-        else:
-            # The wake issued in this cycle: the choice of this cycle (a rising line is served at once).
-            wake_ok, wake_line_oh, wake_line = want.any(), irq_first, irq_line
-            wake_take, wake_owner_oh, wake_owner = irq_take, irq_take_owner_oh, irq_take_owner
-        m.d.comb += [irqq.take_queue.eq(wake_line), irqq.take_select.eq(wake_line_oh)]
+        line_info = [Cat(Const(n, len(c_line)), irqq.nonempty[n], irq_owner_oh[n], irq_owner[n])
+                     for n in range(NIRQ)]
+        chosen = _lowest_first(m, want, line_info)
+        irq_line, irq_take = chosen[:len(c_line)], chosen[len(c_line)]
+        irq_take_owner_oh = chosen[len(c_line) + 1:len(c_line) + 1 + NP]
+        irq_take_owner = chosen[len(c_line) + 1 + NP:]
+        wake_issue = Signal()
+        with m.If(~(wake_try & ~wake_issue)):        # a candidate waits for its turn
+            m.d.sync += [c_valid.eq(want.any()), c_line_oh.eq(irq_first), c_line.eq(irq_line),
+                         c_take.eq(irq_take), c_owner_oh.eq(irq_take_owner_oh),
+                         c_owner.eq(irq_take_owner)]
+        m.d.comb += [irqq.take_queue.eq(c_line), irqq.take_select.eq(c_line_oh)]
 
+        # -- the enqueue stream's input register (stage R of a stream enqueue) --------------------
+        # A beat is taken into the register when it is empty and the beat can be served: its
+        # process is not full, or it is malformed (to be counted and dropped). So a beat to a full
+        # process waits with ``tready`` low, as documented; ``tready`` depends on the beat and on
+        # registers only. Its checks are decided here and registered with it.
         enq = self.s_axis_enq
-        s_proc, s_level, s_word = enq.tdest, enq.tuser, enq.tdata
-        s_bad = (s_proc >= NP) | (s_level >= NL) | (s_word == 0)
-        s_full = full.bit_select(s_proc[:pb], 1)
-        stream_req = enq.tvalid & (s_bad | ~s_full)
-        hw_req = wake_ok | stream_req
+        in_bad = (enq.tdest >= NP) | (enq.tuser >= NL) | (enq.tdata == 0)
+        in_oh = onehot(enq.tdest[:pb])
+        sv, s_bad, s_word = Signal(), Signal(), Signal(64)
+        s_proc, s_oh, s_level = Signal(pb), Signal(NP), Signal(lb)
+        stream_issue, stream_ok = Signal(), Signal()
+        m.d.comb += enq.tready.eq(~sv & (in_bad | ~any_of(in_oh, full)))
+        with m.If(stream_ok):
+            m.d.sync += sv.eq(0)
+        with m.If(enq.tvalid & enq.tready):
+            m.d.sync += [sv.eq(1), s_bad.eq(in_bad), s_word.eq(enq.tdata), s_proc.eq(enq.tdest[:pb]),
+                         s_oh.eq(in_oh), s_level.eq(enq.tuser[:lb])]
+        # The beat is tried when hardware has its turn unless its process was full in the previous
+        # cycle (``s_full``, a register), and served if its process is not full now (it may have
+        # filled up since the beat was taken); otherwise it stays.
+        s_full = Signal()
+        m.d.sync += s_full.eq(any_of(s_oh, full))
+        stream_try = sv & (s_bad | ~s_full)
 
-        # The bus is held off while the sequencer is busy, or when the previous operation was a
-        # bus transaction and hardware was waiting in the previous cycle. ``stall`` depends only
-        # on registers (not on the lines, the stream or the queue state through ``want``), which
-        # keeps the bridge's handshake off the long paths. The hardware branch still re-checks
-        # ``want``/``stream_req`` before acting, so a stale flag can only cost one idle cycle.
-        hw_waiting = Signal()
-        m.d.sync += hw_waiting.eq(stream_req if la else hw_req)
-        # ``busy``: the queues execute the second cycle of an operation (a register).
-        busy = queues.busy
-        m.d.comb += port.stall.eq(busy | ((hw_waiting | (c_valid if la else 0)) & last_was_bus))
+        # -- the captured bus write (stage R of a bus write) -------------------------------------
+        # The AW/W handshake registers the decoded write, the checks that depend on the request
+        # alone (zero word, level, target, strobes) and the addressed IPC channel's state (a lookup);
+        # the write is issued from these registers in a later cycle, which decides the response
+        # (``w_ack``; B follows). The bridge takes no other transaction until then, so nothing
+        # else changes the IPC channel state in between.
+        wdata_in = port.w_data
+        wp_in = port.w_addr[12:12 + pb] if NP > 1 else Const(0, 1)
+        send_q_in, send_k_in = wdata_in[0:16], wdata_in[16:24]
+        ipc_k_in = wdec.index.ipc_handler.channel
+        line_in = wdec.index.intr_handler.line
+        m.d.comb += [ipcq.lookup.eq(port.w_stb),
+                     ipcq.lookup_channel.eq(Mux(wdec.hit.send, Cat(send_k_in[:5], send_q_in[:pb]),
+                                                Cat(ipc_k_in, Const(0, 5 - len(ipc_k_in)), wp_in)))]
+        w_names = ("enqueue", "send", "ipc_handler", "intr_handler", "error", "notify_ctrl")
+        wv = Signal()                                  # a captured write waits to be issued
+        w_hit = {name: Signal(name=f"w_hit_{name}") for name in w_names}
+        w_reserved, w_full_strobe, w_strb01 = Signal(), Signal(), Signal(2)
+        w_p, w_p_oh, w_data, w_zero = Signal(pb), Signal(NP), Signal(64), Signal()
+        w_level, w_level_ok = Signal(lb), Signal()
+        w_send_bad, w_sq_oh = Signal(), Signal(NP)
+        w_line, w_line_oh = Signal(range(max(2, NIRQ))), Signal(NIRQ)
+        w_issue = Signal()
+        with m.If(w_issue):
+            m.d.sync += wv.eq(0)
+        with m.If(port.w_stb):
+            level_in = wdec.index.enqueue.level
+            m.d.sync += [wv.eq(1), w_p.eq(wp_in), w_p_oh.eq(onehot(wp_in)), w_data.eq(wdata_in),
+                         w_zero.eq(wdata_in == 0), w_full_strobe.eq(port.w_strb == 0xFF),
+                         w_strb01.eq(port.w_strb[:2]),
+                         w_reserved.eq(wdec.reserved if slverr_policy else 0),
+                         w_level.eq(level_in[:lb]), w_level_ok.eq(level_in < NL),
+                         w_send_bad.eq((send_q_in >= NP) | (send_k_in >= NCH)),
+                         w_sq_oh.eq(onehot(send_q_in[:pb])),
+                         w_line.eq(line_in), w_line_oh.eq(Cat(*[line_in == n for n in range(NIRQ)]))]
+            m.d.sync += [w_hit[name].eq(getattr(wdec.hit, name)) for name in w_names]
 
-        # -- bus writes --------------------------------------------------------------------------
-        wp = port.w_addr[12:12 + pb] if NP > 1 else Const(0, 1)
-        wdata = port.w_data
-        full_strobe = port.w_strb == 0xFF
-        queue_reg = wdec.hit.enqueue | wdec.hit.send | wdec.hit.ipc_handler | wdec.hit.intr_handler
-        werr = Signal(8)
-        zero = wdata == 0
-
-        level_w = wdec.index.enqueue.level
-        send_q, send_k = wdata[0:16], wdata[16:24]
-        send_bad = (send_q >= NP) | (send_k >= NCH)
-        sq, sk = send_q[:pb], send_k[:5]
-        wp_oh, sq_oh = onehot(wp), onehot(sq)
-        ipc_k = wdec.index.ipc_handler.channel
-        # The IPC state memory is addressed by the send's target or by the registration's channel.
-        m.d.comb += ipcq.channel.eq(Mux(wdec.hit.send, Cat(sk, sq), Cat(ipc_k, Const(0, 5 - len(ipc_k)), wp)))
+        # -- the write's checks, from the captured registers and the current state ----------------
+        full_wp, full_sq = any_of(w_p_oh, full), any_of(w_sq_oh, full)
         send_has_handler = ipcq.count != 0
         send_pend_nonzero = ipcq.pending != 0
         send_pend_at_limit = ipcq.pending == cfg.send_pending_limit
-        line_w = wdec.index.intr_handler.line
-        # A blocked queue's count never exceeds its depth (a power of two): "full" is its top bit,
-        # so a 1-bit selection replaces a count selection and a compare.
-        icb = irqq.count_bits
-        irq_bq_full = Cat(*[irqq.counts[(n + 1) * icb - 1] for n in range(NIRQ)]).bit_select(line_w, 1)
         ipc_bq_full = ipcq.count[-1]
+        # A blocked queue's count never exceeds its depth (a power of two): "full" is its top bit.
+        icb = irqq.count_bits
+        irq_bq_full = any_of(w_line_oh, Cat(*[irqq.counts[(n + 1) * icb - 1] for n in range(NIRQ)]))
+        line_pending = any_of(w_line_oh, irq_pend)
+        queue_reg = w_hit["enqueue"] | w_hit["send"] | w_hit["ipc_handler"] | w_hit["intr_handler"]
+        werr = Signal(8)
 
         def bit(cause):
             return 1 << cause
 
-        with m.If(queue_reg & ~full_strobe):
+        with m.If(queue_reg & ~w_full_strobe):
             m.d.comb += werr.eq(bit(ErrorCause.PARTIAL_WRITE))
-        with m.Elif(wdec.hit.enqueue):
+        with m.Elif(w_hit["enqueue"]):
             # One cause per refused operation: malformed requests before state (docs/atsintc.md).
-            with m.If(zero):
+            with m.If(w_zero):
                 m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
-            with m.Elif(level_w >= NL):
+            with m.Elif(~w_level_ok):
                 m.d.comb += werr.eq(bit(ErrorCause.BAD_LEVEL))
-            with m.Elif(full.bit_select(wp, 1)):
+            with m.Elif(full_wp):
                 m.d.comb += werr.eq(bit(ErrorCause.QUEUE_FULL))
-        with m.Elif(wdec.hit.send):
-            with m.If(send_bad):
+        with m.Elif(w_hit["send"]):
+            with m.If(w_send_bad):
                 m.d.comb += werr.eq(bit(ErrorCause.BAD_TARGET))
             with m.Elif(send_has_handler):
-                m.d.comb += werr.eq(Mux(full.bit_select(sq, 1), bit(ErrorCause.QUEUE_FULL), 0))
+                m.d.comb += werr.eq(Mux(full_sq, bit(ErrorCause.QUEUE_FULL), 0))
             with m.Elif(send_pend_at_limit):
                 m.d.comb += werr.eq(bit(ErrorCause.SEND_FULL))
-        with m.Elif(wdec.hit.ipc_handler):
-            with m.If(zero):
+        with m.Elif(w_hit["ipc_handler"]):
+            with m.If(w_zero):
                 m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
             with m.Elif(send_pend_nonzero):
-                m.d.comb += werr.eq(Mux(full.bit_select(wp, 1), bit(ErrorCause.QUEUE_FULL), 0))
+                m.d.comb += werr.eq(Mux(full_wp, bit(ErrorCause.QUEUE_FULL), 0))
             with m.Elif(ipc_bq_full):
                 m.d.comb += werr.eq(bit(ErrorCause.IPC_QUEUE_FULL))
-        with m.Elif(wdec.hit.intr_handler):
-            with m.If(zero):
+        with m.Elif(w_hit["intr_handler"]):
+            with m.If(w_zero):
                 m.d.comb += werr.eq(bit(ErrorCause.ZERO_WORD))
-            with m.Elif(irq_pend.bit_select(line_w, 1)):
-                m.d.comb += werr.eq(Mux(full.bit_select(wp, 1), bit(ErrorCause.QUEUE_FULL), 0))
+            with m.Elif(line_pending):
+                m.d.comb += werr.eq(Mux(full_wp, bit(ErrorCause.QUEUE_FULL), 0))
             with m.Elif(irq_bq_full):
                 m.d.comb += werr.eq(bit(ErrorCause.IRQ_QUEUE_FULL))
-        m.d.comb += port.w_err.eq((werr != 0) | (wdec.reserved if slverr_policy else 0))
+        m.d.comb += [port.w_ack.eq(w_issue), port.w_err.eq((werr != 0) | w_reserved)]
 
         # -- bus reads ---------------------------------------------------------------------------
         # The AR handshake cycle only registers the decoded address; the value is chosen in the
@@ -295,10 +341,29 @@ class ATSINTC(wiring.Component):
             m.d.sync += [r_data.eq(read_data), r_err.eq(r_reserved), r_pop.eq(r_hit["dequeue"])]
         m.d.comb += [port.r_data.eq(Mux(r_pop, queues.pop_word, r_data)), port.r_err.eq(r_err)]
 
-        # -- the sequencer -----------------------------------------------------------------------
-        # One operation is issued per cycle (stage A): its checks and the state kept beside them
-        # (errors, gateways, IPC state, entries held per process) are decided and updated here;
-        # the queues carry out the list manipulation in the next cycle (stage B).
+        # -- the sequencer (stage A) ---------------------------------------------------------------
+        # One operation is issued per cycle: its checks and the state kept beside them (errors,
+        # gateways, IPC state, entries held per process) are decided and updated here; the queues
+        # carry out the list manipulation in the next cycle (stage B). Order: a dequeue in its AR
+        # handshake cycle or a captured write, then hardware (the wake candidate, then the stream
+        # register), except that hardware goes first when the previous operation came from the bus
+        # and hardware could go in this cycle (see ``stall``), so the two alternate under load.
+        # Who is issued depends on registers only (and on the bridge's read strobe); the checks
+        # that depend on the state (a full process, ...) only enable the actions of the operation
+        # issued, so no state check lies in series with the arbitration.
+        hw_try = wake_try | stream_try
+        # ``busy``: the queues execute the second cycle of an operation (a register). ``stall``
+        # holds the bridge off, from registers only (the bridge's handshake stays off every long
+        # path).
+        busy = queues.busy
+        m.d.comb += port.stall.eq(busy | (hw_try & last_was_bus))
+        m.d.comb += w_issue.eq(wv & ~busy & ~(hw_try & last_was_bus))
+        hw_issue = ~busy & ~port.r_stb & ~w_issue & hw_try
+        m.d.comb += [wake_issue.eq(hw_issue & wake_try), stream_issue.eq(hw_issue & ~wake_try)]
+        wake_ok = wake_issue & ~(c_take & any_of(c_owner_oh, full))
+        m.d.comb += stream_ok.eq(stream_issue & (s_bad | ~any_of(s_oh, full)))
+        m.d.sync += irq_reg_r.eq(w_issue & w_hit["intr_handler"])
+
         def push(p, p_onehot, level, word, late=False):
             m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.pid.eq(p), queues.pid_onehot.eq(p_onehot),
                          queues.level.eq(level), queues.word.eq(word), queues.late.eq(late)]
@@ -310,55 +375,6 @@ class ATSINTC(wiring.Component):
         with m.If(busy):
             pass
 
-        with m.Elif(port.w_stb):
-            m.d.sync += last_was_bus.eq(1)
-            # Refused operations only record their cause. Each accepted operation below tests its
-            # own conditions (the complement of its causes), so no action waits for the whole
-            # error multiplexer.
-            with m.If(werr != 0):
-                m.d.sync += error[wp].eq(error[wp] | werr)
-            with m.If(wdec.hit.enqueue):
-                with m.If(full_strobe & ~zero & (level_w < NL) & ~full.bit_select(wp, 1)):
-                    push(wp, wp_oh, level_w[:lb], wdata)
-            with m.Elif(wdec.hit.send):
-                with m.If(full_strobe & ~send_bad):
-                    with m.If(send_has_handler):
-                        with m.If(~full.bit_select(sq, 1)):
-                            m.d.comb += ipcq.take.eq(1)
-                            push(sq, sq_oh, 0, 0, late=True)
-                            m.d.sync += late_from_irq.eq(0)
-                            set_notify(sq_oh)
-                    with m.Elif(~send_pend_at_limit):
-                        m.d.comb += ipcq.pend_inc.eq(1)
-            with m.Elif(wdec.hit.ipc_handler):
-                with m.If(full_strobe & ~zero):
-                    with m.If(send_pend_nonzero):
-                        with m.If(~full.bit_select(wp, 1)):
-                            push(wp, wp_oh, 0, wdata)
-                            set_notify(wp_oh)
-                            m.d.comb += ipcq.pend_dec.eq(1)
-                    with m.Elif(~ipc_bq_full):
-                        m.d.comb += [ipcq.append.eq(1), ipcq.word.eq(wdata)]
-            with m.Elif(wdec.hit.intr_handler):
-                with m.If(full_strobe & ~zero):
-                    with m.If(irq_pend.bit_select(line_w, 1)):
-                        with m.If(~full.bit_select(wp, 1)):
-                            push(wp, wp_oh, 0, wdata)
-                            set_notify(wp_oh)
-                            m.d.sync += irq_pend.bit_select(line_w, 1).eq(0)
-                    with m.Elif(~irq_bq_full):
-                        m.d.comb += [irqq.op.eq(BlockedOp.APPEND), irqq.queue.eq(line_w),
-                                     irqq.word.eq(wdata), irqq.tag.eq(wp),
-                                     reopen.bit_select(line_w, 1).eq(1)]
-            with m.Elif(wdec.hit.error):
-                with m.If(port.w_strb[0]):
-                    m.d.sync += error[wp].eq(error[wp] & ~wdata[:8])
-            with m.Elif(wdec.hit.notify_ctrl):
-                with m.If(port.w_strb[0]):
-                    m.d.sync += notify_en[wp].eq(wdata[0])
-                with m.If(port.w_strb[1]):
-                    m.d.sync += notify_hart[wp].eq(wdata[8:14])
-
         with m.Elif(port.r_stb):
             m.d.sync += last_was_bus.eq(1)
             with m.If(rdec.hit.dequeue):
@@ -369,26 +385,73 @@ class ATSINTC(wiring.Component):
                     with m.If(rpa_oh[k]):
                         m.d.sync += notify_pend[k].eq(0)
 
-        with m.Elif(hw_req):
+        with m.Elif(w_issue):
+            m.d.sync += last_was_bus.eq(1)
+            # Refused operations only record their cause. Each accepted operation below tests its
+            # own conditions (the complement of its causes), so no action waits for the whole
+            # error multiplexer.
+            with m.If(werr != 0):
+                m.d.sync += error[w_p].eq(error[w_p] | werr)
+            with m.If(w_hit["enqueue"]):
+                with m.If(w_full_strobe & ~w_zero & w_level_ok & ~full_wp):
+                    push(w_p, w_p_oh, w_level, w_data)
+            with m.Elif(w_hit["send"]):
+                with m.If(w_full_strobe & ~w_send_bad):
+                    with m.If(send_has_handler):
+                        with m.If(~full_sq):
+                            m.d.comb += ipcq.take.eq(1)
+                            push(w_data[0:pb], w_sq_oh, 0, 0, late=True)
+                            m.d.sync += late_from_irq.eq(0)
+                            set_notify(w_sq_oh)
+                    with m.Elif(~send_pend_at_limit):
+                        m.d.comb += ipcq.pend_inc.eq(1)
+            with m.Elif(w_hit["ipc_handler"]):
+                with m.If(w_full_strobe & ~w_zero):
+                    with m.If(send_pend_nonzero):
+                        with m.If(~full_wp):
+                            push(w_p, w_p_oh, 0, w_data)
+                            set_notify(w_p_oh)
+                            m.d.comb += ipcq.pend_dec.eq(1)
+                    with m.Elif(~ipc_bq_full):
+                        m.d.comb += ipcq.append.eq(1)
+            with m.Elif(w_hit["intr_handler"]):
+                with m.If(w_full_strobe & ~w_zero):
+                    with m.If(line_pending):
+                        with m.If(~full_wp):
+                            push(w_p, w_p_oh, 0, w_data)
+                            set_notify(w_p_oh)
+                            m.d.sync += irq_pend.eq(irq_pend & ~w_line_oh)
+                    with m.Elif(~irq_bq_full):
+                        m.d.comb += [irqq.op.eq(BlockedOp.APPEND), reopen.eq(w_line_oh)]
+            with m.Elif(w_hit["error"]):
+                with m.If(w_strb01[0]):
+                    m.d.sync += error[w_p].eq(error[w_p] & ~w_data[:8])
+            with m.Elif(w_hit["notify_ctrl"]):
+                with m.If(w_strb01[0]):
+                    m.d.sync += notify_en[w_p].eq(w_data[0])
+                with m.If(w_strb01[1]):
+                    m.d.sync += notify_hart[w_p].eq(w_data[8:14])
+
+        with m.Elif(hw_try):
             m.d.sync += last_was_bus.eq(0)
             with m.If(wake_ok):
-                m.d.comb += [served.eq(wake_line_oh), cand_issued.eq(1)]
-                with m.If(wake_take):
+                m.d.comb += served.eq(c_line_oh)
+                with m.If(c_take):
                     m.d.comb += irqq.op.eq(BlockedOp.TAKE)
-                    push(wake_owner, wake_owner_oh, 0, 0, late=True)
+                    push(c_owner, c_owner_oh, 0, 0, late=True)
                     m.d.sync += late_from_irq.eq(1)
                     # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
-                    set_notify(wake_owner_oh)
+                    set_notify(c_owner_oh)
                 with m.Else():
-                    m.d.sync += irq_pend.eq(irq_pend | wake_line_oh)
-            with m.Else():
-                m.d.comb += enq.tready.eq(1)
+                    m.d.sync += irq_pend.eq(irq_pend | c_line_oh)
+            with m.Elif(stream_ok):
                 with m.If(s_bad):
                     m.d.sync += stream_drops.eq(stream_drops + 1)
                 with m.Else():
-                    s_oh = onehot(s_proc[:pb])
-                    push(s_proc[:pb], s_oh, s_level[:lb], s_word)
+                    push(s_proc, s_oh, s_level, s_word)
                     set_notify(s_oh)
+        # Operands that do not depend on the decision (addresses stay off the decision paths).
+        m.d.comb += [ipcq.word.eq(w_data), irqq.word.eq(w_data), irqq.queue.eq(w_line), irqq.tag.eq(w_p)]
 
         # -- notification ------------------------------------------------------------------------
         # Combinational from registers, so the line rises in the cycle after the wake.

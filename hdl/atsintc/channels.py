@@ -1,10 +1,12 @@
 """IPC channel state: per (process, channel) a pending-send counter and a blocked queue of handlers.
 
 The state of every channel ({pending sends, queue head, queue count}) is one word of a small memory
-read asynchronously (LUT RAM on ECP5) and written at the end of the cycle, so that an operation
-reads, decides and writes back its channel's state in the cycle it is carried out. Handler words
-live in block RAM (``channel * depth + slot``); a TAKE reads the oldest word, which is on ``data``
-in the next cycle.
+read asynchronously (LUT RAM on ECP5). An operation is split in two: a *lookup* reads the channel's
+state word into registers (in the bus handshake cycle, from the request's address and data), and the
+operation on that channel, in the same cycle or any later one, decides from the registered word and
+writes the new word back. So the decision never waits for the memory read. Handler words live in
+block RAM (``channel * depth + slot``); a TAKE reads the oldest word, which is on ``data`` in the next
+cycle.
 
 A channel's state word is meaningful only once the channel has been written since reset: a valid
 bit per channel (flip-flops, cleared by reset) marks it, and an invalid channel reads as all zero.
@@ -36,13 +38,15 @@ class ChannelQueues(wiring.Component):
 
     Attributes
     ----------
-    channel : in
-        The channel every output below and every operation refers to.
+    lookup, lookup_channel : in
+        Read ``lookup_channel``'s state into the registers below (at the end of the cycle). A lookup
+        in the cycle of an operation on the same channel registers the operation's result.
     count, pending : out
-        The channel's queue count and pending sends (combinational from ``channel``).
+        Queue count and pending sends of the channel last looked up (registers).
     take, append, pend_inc, pend_dec : in
-        Operations on ``channel`` (at most one per cycle): take the oldest handler (its word is on
-        ``data`` in the next cycle), append ``word``, count a send, consume a pending send.
+        Operations on the channel last looked up (at most one per cycle): take the oldest handler
+        (its word is on ``data`` in the next cycle), append ``word``, count a send, consume a
+        pending send. The registered state follows the operation.
     data : out
         The word taken by the previous cycle's ``take``.
     """
@@ -57,7 +61,7 @@ class ChannelQueues(wiring.Component):
         self.state_memory = Memory(shape=self.count_bits + self.slot_bits + self.pending_bits,
                                    depth=1 << self.queue_bits, init=[], attrs=NO_INIT)
         super().__init__({
-            "channel": In(self.queue_bits), "word": In(64),
+            "lookup": In(1), "lookup_channel": In(self.queue_bits), "word": In(64),
             "count": Out(self.count_bits), "pending": Out(self.pending_bits),
             "take": In(1), "append": In(1), "pend_inc": In(1), "pend_dec": In(1),
             "data": Out(64),
@@ -71,11 +75,14 @@ class ChannelQueues(wiring.Component):
         m.submodules.words = words = Memory(shape=64, depth=(1 << qb) * (1 << sb), init=[], attrs=NO_INIT)
         ww, wr = words.write_port(), words.read_port()
 
-        ch = self.channel
+        # The channel being operated on and its state word (registers, loaded by a lookup).
+        ch = Signal(qb)
+        word = Signal(cb + sb + pb)
         # Written since reset (reset clears these flip-flops; the memory keeps whatever it held).
         valid = Signal(1 << qb)
-        word = Signal(cb + sb + pb)
-        m.d.comb += [sr.addr.eq(ch), word.eq(Mux(valid.bit_select(ch, 1), sr.data, 0))]
+        m.d.comb += sr.addr.eq(self.lookup_channel)
+        looked_up = Mux(valid.bit_select(self.lookup_channel, 1), sr.data, 0)
+
         count, head, pending = word[:cb], word[cb:cb + sb], word[cb + sb:]
         m.d.comb += [self.count.eq(count), self.pending.eq(pending), self.data.eq(wr.data)]
         slot = Signal(sb)
@@ -83,7 +90,6 @@ class ChannelQueues(wiring.Component):
         # Word addresses independent of the operation (the read data is used only after a take).
         m.d.comb += [ww.addr.eq(Cat(slot, ch) if sb else ch), ww.data.eq(self.word),
                      wr.addr.eq(Cat(head, ch) if sb else ch), ww.en.eq(self.append)]
-
         new_count, new_head, new_pending = Signal(cb), Signal(sb), Signal(pb)
         m.d.comb += [new_count.eq(count), new_head.eq(head), new_pending.eq(pending)]
         with m.If(self.take):
@@ -94,8 +100,15 @@ class ChannelQueues(wiring.Component):
             m.d.comb += new_pending.eq(pending + 1)
         with m.If(self.pend_dec):
             m.d.comb += new_pending.eq(pending - 1)
+        new_word = Cat(new_count, new_head, new_pending)
         write = self.take | self.append | self.pend_inc | self.pend_dec
-        m.d.comb += [sw.addr.eq(ch), sw.data.eq(Cat(new_count, new_head, new_pending)), sw.en.eq(write)]
+        m.d.comb += [sw.addr.eq(ch), sw.data.eq(new_word), sw.en.eq(write)]
         with m.If(write):
-            m.d.sync += valid.bit_select(ch, 1).eq(1)
+            m.d.sync += [valid.bit_select(ch, 1).eq(1), word.eq(new_word)]
+        with m.If(self.lookup):
+            m.d.sync += ch.eq(self.lookup_channel)
+            with m.If(write & (self.lookup_channel == ch)):
+                m.d.sync += word.eq(new_word)
+            with m.Else():
+                m.d.sync += word.eq(looked_up)
         return m

@@ -36,10 +36,6 @@ class ATSINTCConfig:
         Notification lines (``notify`` bits), 1..64.
     reserved_policy : str
         Reserved addresses: ``raz_wi`` (read 0, writes ignored) or ``slverr`` (same, answered SLVERR).
-    wake_lookahead : bool
-        Choose each interrupt wake one cycle ahead into registers (docs/atsintc.md, Timing):
-        a higher Fmax (the wide wake choice leaves the issue path) for one more cycle from a
-        line rising to its handler being in the ready queue. Off by default.
     base : int
         Bus base address; documentation and generated headers only.
     """
@@ -54,7 +50,6 @@ class ATSINTCConfig:
     send_pending_limit: int = 15
     harts: int = 1
     reserved_policy: str = "raz_wi"
-    wake_lookahead: bool = False
     base: int = 0x1000_0000
 
     DATA_WIDTH = 64
@@ -74,7 +69,6 @@ class ATSINTCConfig:
             (1 <= self.send_pending_limit <= 255, "send_pending_limit must be 1..255"),
             (1 <= self.harts <= 64, "harts must be 1..64"),
             (self.reserved_policy in ("raz_wi", "slverr"), "reserved_policy must be one of ('raz_wi', 'slverr')"),
-            (isinstance(self.wake_lookahead, bool), "wake_lookahead must be True or False"),
         ]
         for ok, message in checks:
             if not ok:

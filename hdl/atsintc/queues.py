@@ -154,13 +154,19 @@ class PriorityQueues(wiring.Component):
             Mux(self.sel_level < NL, cnt[self.sel_process][self.sel_level[:lb]], 0)
             if NL < (1 << lb) else cnt[self.sel_process][self.sel_level])
 
-        # Per process, from registers only: the best (lowest non-empty) level and its head.
+        # Per process: the best (lowest non-empty) level, a register updated with the non-empty
+        # flags (from their next values), and its head, a selection by that register.
         best_p = Array(Signal(lb, name=f"best_{p}") for p in range(NP))
+        nonempty_next = Array(Signal(NL, name=f"nonempty_next_{p}") for p in range(NP))
         head_best = Array(Signal(ib, name=f"head_best_{p}") for p in range(NP))
         for pp in range(NP):
+            m.d.comb += nonempty_next[pp].eq(nonempty[pp])
+            m.d.sync += nonempty[pp].eq(nonempty_next[pp])
             for lv in reversed(range(NL)):
-                with m.If(nonempty[pp][lv]):
-                    m.d.comb += best_p[pp].eq(lv)
+                with m.If(nonempty_next[pp][lv]):
+                    m.d.sync += best_p[pp].eq(lv)
+            with m.If(nonempty_next[pp] == 0):
+                m.d.sync += best_p[pp].eq(0)
             m.d.comb += head_best[pp].eq(head[pp][best_p[pp]])
 
         # Second cycle of a two-cycle operation.
@@ -173,10 +179,11 @@ class PriorityQueues(wiring.Component):
         for pp in range(NP):
             for ll in range(NL):
                 with m.If(b_push & hit(b_pid, pp, NP) & hit(b_level, ll, NL)):
-                    m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] + 1), nonempty[pp][ll].eq(1)]
+                    m.d.sync += cnt[pp][ll].eq(cnt[pp][ll] + 1)
+                    m.d.comb += nonempty_next[pp][ll].eq(1)
                 with m.Elif(pop_done & hit(r_proc, pp, NP) & hit(r_level, ll, NL)):
-                    m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] - 1),
-                                 nonempty[pp][ll].eq(cnt[pp][ll] != 1)]
+                    m.d.sync += cnt[pp][ll].eq(cnt[pp][ll] - 1)
+                    m.d.comb += nonempty_next[pp][ll].eq(cnt[pp][ll] != 1)
 
         p, l = b_pid, b_level
         entry = Signal(ib)

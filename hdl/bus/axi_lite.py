@@ -65,6 +65,10 @@ class RegisterPortSignature(wiring.Signature):
       applies it at the end of that cycle and drives ``w_err`` combinationally in that cycle.
     * Read: ``r_stb`` is high for one cycle with ``addr``. The target drives ``r_data`` and
       ``r_err`` from ``read_latency`` cycles later and holds them until the next ``r_stb``.
+    * With ``write_ack`` the write response is deferred: the target raises ``w_ack`` for one cycle,
+      in the cycle of the strobe or any later one, and ``w_err`` is sampled in that cycle. No other
+      transaction is strobed in between. A target that decides a write a cycle after its strobe
+      (from registered operands) uses it.
     * ``stall`` (from the target): while high, the bridge accepts no new transaction (its
       ``awready``/``wready``/``arready`` stay low); a target that is busy with other work uses it.
       It must not depend combinationally on the strobes. Targets that never stall leave it at 0.
@@ -76,21 +80,27 @@ class RegisterPortSignature(wiring.Signature):
     Parameters
     ----------
     addr_width, data_width : int
+    write_ack : bool
+        The port has ``w_ack`` (the deferred write response above).
     """
 
-    def __init__(self, *, addr_width: int, data_width: int):
+    def __init__(self, *, addr_width: int, data_width: int, write_ack: bool = False):
         self.addr_width = addr_width
         self.data_width = data_width
-        super().__init__({
+        self.write_ack = write_ack
+        members = {
             "addr": Out(addr_width), "w_addr": Out(addr_width), "r_addr": Out(addr_width),
             "w_stb": Out(1), "w_data": Out(data_width), "w_strb": Out(data_width // 8), "w_err": In(1),
             "r_stb": Out(1), "r_data": In(data_width), "r_err": In(1),
             "stall": In(1),
-        })
+        }
+        if write_ack:
+            members["w_ack"] = In(1)
+        super().__init__(members)
 
     def __eq__(self, other):
         return (isinstance(other, RegisterPortSignature) and other.addr_width == self.addr_width
-                and other.data_width == self.data_width)
+                and other.data_width == self.data_width and other.write_ack == self.write_ack)
 
 
 class AXI4LiteBridge(wiring.Component):
@@ -99,7 +109,8 @@ class AXI4LiteBridge(wiring.Component):
     Behaviour
     ---------
     * A write is accepted when both AW and W are valid (``awready`` and ``wready`` rise together),
-      so the write happens in the handshake cycle; ``bvalid`` follows one cycle later.
+      so the write happens in the handshake cycle; ``bvalid`` follows one cycle later (with
+      ``write_ack``: one cycle after the target's ``w_ack``).
     * A read is accepted on AR; ``rvalid`` rises ``read_latency`` cycles after the handshake.
     * When a write and a read are both offered to an idle bridge, the write goes first.
     * A new transaction may be accepted in the cycle the previous response is taken, so reads are
@@ -114,15 +125,20 @@ class AXI4LiteBridge(wiring.Component):
     data_width : int
     read_latency : int
         Cycles from ``r_stb`` to valid ``r_data`` (at least 1).
+    write_ack : bool
+        Defer the write response to the target's ``w_ack`` (see :class:`RegisterPortSignature`).
     """
 
-    def __init__(self, *, addr_width: int, data_width: int = 32, read_latency: int = 1):
+    def __init__(self, *, addr_width: int, data_width: int = 32, read_latency: int = 1,
+                 write_ack: bool = False):
         if read_latency < 1:
             raise ValueError("read_latency must be at least 1")
         self._read_latency = read_latency
+        self._write_ack = write_ack
         super().__init__({
             "axi": In(AXI4LiteSignature(addr_width=addr_width, data_width=data_width)),
-            "reg": Out(RegisterPortSignature(addr_width=addr_width, data_width=data_width)),
+            "reg": Out(RegisterPortSignature(addr_width=addr_width, data_width=data_width,
+                                             write_ack=write_ack)),
         })
 
     def elaborate(self, platform):
@@ -166,11 +182,10 @@ class AXI4LiteBridge(wiring.Component):
             m.d.sync += busy.eq(0)
 
         with m.If(do_write):
-            m.d.sync += [
-                busy.eq(1),
-                axi.bvalid.eq(1),
-                axi.bresp.eq(Mux(reg.w_err, Resp.SLVERR, Resp.OKAY)),
-            ]
+            m.d.sync += busy.eq(1)
+        respond = reg.w_ack if self._write_ack else do_write
+        with m.If(respond):
+            m.d.sync += [axi.bvalid.eq(1), axi.bresp.eq(Mux(reg.w_err, Resp.SLVERR, Resp.OKAY))]
         with m.If(do_read):
             m.d.sync += busy.eq(1)
 

@@ -9,7 +9,7 @@ from .regmap import RegisterDecoder
 __all__ = ["add_register_target"]
 
 
-def add_register_target(m, s_axil, regmap, *, read_latency):
+def add_register_target(m, s_axil, regmap, *, read_latency, write_ack=False):
     """Put an :class:`AXI4LiteBridge` behind the slave port ``s_axil`` and decode its write and
     read addresses with ``regmap``.
 
@@ -22,7 +22,8 @@ def add_register_target(m, s_axil, regmap, *, read_latency):
         The bridge's register port and the two :class:`RegisterDecoder` s.
     """
     m.submodules.bridge = bridge = AXI4LiteBridge(
-        addr_width=regmap.addr_width, data_width=regmap.data_width, read_latency=read_latency)
+        addr_width=regmap.addr_width, data_width=regmap.data_width, read_latency=read_latency,
+        write_ack=write_ack)
     wiring.connect(m, wiring.flipped(s_axil), bridge.axi)
     port = bridge.reg
     m.submodules.w_decoder = wdec = RegisterDecoder(regmap)

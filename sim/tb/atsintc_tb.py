@@ -30,8 +30,7 @@ FULL = 0xFF
 def config_to_env(config: ATSINTCConfig) -> dict[str, str]:
     d = {f: getattr(config, f) for f in ("processes", "priorities", "capacity", "irq_lines",
                                          "irq_queue_depth", "channels", "ipc_queue_depth",
-                                         "send_pending_limit", "harts", "reserved_policy",
-                                         "wake_lookahead")}
+                                         "send_pending_limit", "harts", "reserved_policy")}
     return {ENV: json.dumps(d)}
 
 
