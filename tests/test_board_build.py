@@ -121,7 +121,7 @@ def test_versa_bitstream_end_to_end(tmp_path):
     The domains the board sets the clock of must meet timing: ``sync`` and ``rgmii_tx``. The
     RGMII receive clock is the PHY's 125 MHz: its constraint must be applied and its figure
     reported; it is not required here because its critical path lies inside the MAC's receive
-    engine, which reaches about 98-125 MHz in the small SoC (docs/boards.md, "Measured").
+    engine, which reaches about 98-125 MHz in the small SoC (122 MHz on the latest build) (docs/boards.md, "Measured").
     """
     r = build("versa_ecp5", tmp_path, soc_preset="small", ram_bytes=16 * 1024, sys_clk_mhz=62.5,
               timeout_s=900, check_timing=False)
