@@ -18,7 +18,7 @@ def _seed():
 
 
 def test_priority_queues_random():
-    """Random pushes and pops (back to back, every process, free-list reuse, late words) against
+    """Random pushes and pops (back to back, every process, free-list reuse) against
     deques: ``full`` counts every issued operation, a POP's word is on ``pop_word`` two cycles
     after its issue."""
     NP, NL, CAP = 3, 4, 8
@@ -37,18 +37,14 @@ def test_priority_queues_random():
             assert ctx.get(dut.full) >> p & 1 == (total == CAP)
             if rng.random() < 0.55 and total < CAP:
                 level, word = rng.randrange(NL), rng.getrandbits(64) | 1
-                late = rng.random() < 0.3
                 ctx.set(dut.op, QueueOp.PUSH)
                 ctx.set(dut.pid, p)
                 ctx.set(dut.pid_onehot, 1 << p)
                 ctx.set(dut.level, level)
-                ctx.set(dut.late, late)
-                ctx.set(dut.word, 0 if late else word)
                 model[p][level].append(word)
                 await ctx.tick()
                 ctx.set(dut.op, QueueOp.NONE)
-                ctx.set(dut.late, 0)
-                ctx.set(dut.late_word, word if late else rng.getrandbits(64))
+                ctx.set(dut.word, word)          # in the execution cycle (the next one), not before
             else:
                 ctx.set(dut.op, QueueOp.POP)
                 ctx.set(dut.pid, p)
@@ -138,8 +134,15 @@ def test_channel_queues_random():
             assert ctx.get(dut.pending) == pending[q], step
             for name in ops:
                 ctx.set(getattr(dut, name), 0)
+            # A write-back without an operation sometimes (it must change nothing), and an
+            # operation without write-back sometimes (it must not happen).
+            write = rng.random() < 0.9
+            ctx.set(dut.write, write)
             r = rng.random()
-            if r < 0.3 and len(queues[q]) < D:
+            if not write:
+                if rng.random() < 0.5:
+                    ctx.set(getattr(dut, rng.choice(ops)), 1)
+            elif r < 0.3 and len(queues[q]) < D:
                 word = rng.getrandbits(64)
                 ctx.set(dut.append, 1)
                 ctx.set(dut.word, word)

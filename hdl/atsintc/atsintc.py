@@ -125,7 +125,8 @@ class ATSINTC(wiring.Component):
         notify_pend = Array(Signal(name=f"notify_pending_{p}") for p in range(NP))
         stream_drops = Signal(32)
         last_was_bus = Signal()
-        late_from_irq = Signal()     # a PUSH issued with ``late`` takes its word from the irq queues
+        # Where the word of the PUSH issued in the previous cycle comes from (see below).
+        word_src = Signal(2)
 
         def set_notify(p_onehot):
             for k in range(NP):
@@ -183,7 +184,7 @@ class ATSINTC(wiring.Component):
         irq_line, irq_take = chosen[:len(c_line)], chosen[len(c_line)]
         irq_take_owner_oh = chosen[len(c_line) + 1:len(c_line) + 1 + NP]
         irq_take_owner = chosen[len(c_line) + 1 + NP:]
-        wake_issue = Signal()
+        wake_issue, wake_ok = Signal(), Signal()
         with m.If(~(wake_try & ~wake_issue)):        # a candidate waits for its turn
             m.d.sync += [c_valid.eq(want.any()), c_line_oh.eq(irq_first), c_line.eq(irq_line),
                          c_take.eq(irq_take), c_owner_oh.eq(irq_take_owner_oh),
@@ -237,6 +238,9 @@ class ATSINTC(wiring.Component):
         w_send_bad, w_sq_oh = Signal(), Signal(NP)
         w_line, w_line_oh = Signal(range(max(2, NIRQ))), Signal(NIRQ)
         w_issue = Signal()
+        line_in_oh = Cat(*[line_in == n for n in range(NIRQ)])
+        # The addressed line (one-hot): the handshake's, then the captured one.
+        line_sel = Mux(port.w_stb, line_in_oh, w_line_oh)
         with m.If(w_issue):
             m.d.sync += wv.eq(0)
         with m.If(port.w_stb):
@@ -248,19 +252,36 @@ class ATSINTC(wiring.Component):
                          w_level.eq(level_in[:lb]), w_level_ok.eq(level_in < NL),
                          w_send_bad.eq((send_q_in >= NP) | (send_k_in >= NCH)),
                          w_sq_oh.eq(onehot(send_q_in[:pb])),
-                         w_line.eq(line_in), w_line_oh.eq(Cat(*[line_in == n for n in range(NIRQ)]))]
+                         w_line.eq(line_in), w_line_oh.eq(line_in_oh)]
             m.d.sync += [w_hit[name].eq(getattr(wdec.hit, name)) for name in w_names]
 
         # -- the write's checks, from the captured registers and the current state ----------------
-        full_wp, full_sq = any_of(w_p_oh, full), any_of(w_sq_oh, full)
+        # The write's target process (the sender's own for a registration or an enqueue, the
+        # receiver for a send) and whether it is full, selected every cycle into a register, like
+        # the line's flags below. While a write waits, only hardware pushes can fill a process
+        # (the bridge holds every other bus operation off), so the write is not issued in the
+        # cycle after a hardware push (``hw_pushed``), when the register may not show it yet.
+        tgt_in_oh = Mux(wdec.hit.send, onehot(send_q_in[:pb]), onehot(wp_in))
+        tgt_sel = Mux(port.w_stb, tgt_in_oh, Mux(w_hit["send"], w_sq_oh, w_p_oh))
+        full_tgt, hw_pushed = Signal(), Signal()
+        m.d.sync += full_tgt.eq(any_of(tgt_sel, full))
+        full_wp = full_sq = full_tgt
         send_has_handler = ipcq.count != 0
         send_pend_nonzero = ipcq.pending != 0
         send_pend_at_limit = ipcq.pending == cfg.send_pending_limit
         ipc_bq_full = ipcq.count[-1]
         # A blocked queue's count never exceeds its depth (a power of two): "full" is its top bit.
         icb = irqq.count_bits
-        irq_bq_full = any_of(w_line_oh, Cat(*[irqq.counts[(n + 1) * icb - 1] for n in range(NIRQ)]))
-        line_pending = any_of(w_line_oh, irq_pend)
+        # The addressed line's pending flag and "blocked queue full", selected every cycle into
+        # registers (no 32-input selection in series with the decision). Only an interrupt wake
+        # of that line changes them while a write waits (nothing else touches either while the
+        # bridge holds the bus): a registration is not issued in the cycle after such a wake
+        # (``w_line_woken``), when the registers do not show it yet.
+        irq_bq_full, line_pending, w_line_woken = Signal(), Signal(), Signal()
+        m.d.sync += [irq_bq_full.eq(any_of(line_sel, Cat(*[irqq.counts[(n + 1) * icb - 1]
+                                                            for n in range(NIRQ)]))),
+                     line_pending.eq(any_of(line_sel, irq_pend)),
+                     w_line_woken.eq(wake_ok & any_of(c_line_oh, line_sel))]
         queue_reg = w_hit["enqueue"] | w_hit["send"] | w_hit["ipc_handler"] | w_hit["intr_handler"]
         werr = Signal(8)
 
@@ -356,21 +377,33 @@ class ATSINTC(wiring.Component):
         # holds the bridge off, from registers only (the bridge's handshake stays off every long
         # path).
         busy = queues.busy
-        m.d.comb += port.stall.eq(busy | (hw_try & last_was_bus))
-        m.d.comb += w_issue.eq(wv & ~busy & ~(hw_try & last_was_bus))
-        hw_issue = ~busy & ~port.r_stb & ~w_issue & hw_try
+        hw_first = hw_try & last_was_bus
+        m.d.comb += port.stall.eq(busy | hw_first)
+        w_stale = hw_pushed | (w_hit["intr_handler"] & w_line_woken)
+        m.d.comb += w_issue.eq(wv & ~busy & ~hw_first & ~w_stale)
+        # Hardware goes when it is its turn, or when the bus offers nothing (``r_offer``: no path
+        # through ``stall``, so ``hw_try`` is not in series with the bridge's handshake).
+        hw_issue = hw_try & ~busy & (last_was_bus | (~port.r_offer
+                                                     & ~wv))
         m.d.comb += [wake_issue.eq(hw_issue & wake_try), stream_issue.eq(hw_issue & ~wake_try)]
-        wake_ok = wake_issue & ~(c_take & any_of(c_owner_oh, full))
+        # (A write that waits for stale registers also holds hardware off in the bus's turn, so a
+        # flood of hardware pushes cannot keep its registers stale forever.)
+        m.d.comb += wake_ok.eq(wake_issue & ~(c_take & any_of(c_owner_oh, full)))
         m.d.comb += stream_ok.eq(stream_issue & (s_bad | ~any_of(s_oh, full)))
+        m.d.sync += hw_pushed.eq((wake_ok & c_take) | (stream_ok & ~s_bad))
         m.d.sync += irq_reg_r.eq(w_issue & w_hit["intr_handler"])
 
-        def push(p, p_onehot, level, word, late=False):
+        def push(p, p_onehot, level, src):
             m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.pid.eq(p), queues.pid_onehot.eq(p_onehot),
-                         queues.level.eq(level), queues.word.eq(word), queues.late.eq(late)]
+                         queues.level.eq(level)]
+            m.d.sync += word_src.eq(src)
 
-        # A handler taken from a blocked queue is pushed with ``late``: its word is read from the
-        # blocked queue's block RAM in this cycle and written to the queues in the next.
-        m.d.comb += queues.late_word.eq(Mux(late_from_irq, irqq.data, ipcq.data))
+        # The queues take a PUSH's word in its execution cycle, the cycle after its issue, from
+        # where ``word_src`` (registered at the issue) says: a handler taken from a blocked queue
+        # (read from its block RAM in the issue cycle), the captured write's data or the stream
+        # register (both still hold it then: neither is reloaded before the cycle after the issue).
+        WORD_W, WORD_STREAM, WORD_IRQ, WORD_IPC = range(4)
+        m.d.comb += queues.word.eq(Array([w_data, s_word, irqq.data, ipcq.data])[word_src])
 
         with m.If(busy):
             pass
@@ -394,14 +427,13 @@ class ATSINTC(wiring.Component):
                 m.d.sync += error[w_p].eq(error[w_p] | werr)
             with m.If(w_hit["enqueue"]):
                 with m.If(w_full_strobe & ~w_zero & w_level_ok & ~full_wp):
-                    push(w_p, w_p_oh, w_level, w_data)
+                    push(w_p, w_p_oh, w_level, WORD_W)
             with m.Elif(w_hit["send"]):
                 with m.If(w_full_strobe & ~w_send_bad):
                     with m.If(send_has_handler):
                         with m.If(~full_sq):
                             m.d.comb += ipcq.take.eq(1)
-                            push(w_data[0:pb], w_sq_oh, 0, 0, late=True)
-                            m.d.sync += late_from_irq.eq(0)
+                            push(w_data[0:pb], w_sq_oh, 0, WORD_IPC)
                             set_notify(w_sq_oh)
                     with m.Elif(~send_pend_at_limit):
                         m.d.comb += ipcq.pend_inc.eq(1)
@@ -409,7 +441,7 @@ class ATSINTC(wiring.Component):
                 with m.If(w_full_strobe & ~w_zero):
                     with m.If(send_pend_nonzero):
                         with m.If(~full_wp):
-                            push(w_p, w_p_oh, 0, w_data)
+                            push(w_p, w_p_oh, 0, WORD_W)
                             set_notify(w_p_oh)
                             m.d.comb += ipcq.pend_dec.eq(1)
                     with m.Elif(~ipc_bq_full):
@@ -418,7 +450,7 @@ class ATSINTC(wiring.Component):
                 with m.If(w_full_strobe & ~w_zero):
                     with m.If(line_pending):
                         with m.If(~full_wp):
-                            push(w_p, w_p_oh, 0, w_data)
+                            push(w_p, w_p_oh, 0, WORD_W)
                             set_notify(w_p_oh)
                             m.d.sync += irq_pend.eq(irq_pend & ~w_line_oh)
                     with m.Elif(~irq_bq_full):
@@ -438,8 +470,7 @@ class ATSINTC(wiring.Component):
                 m.d.comb += served.eq(c_line_oh)
                 with m.If(c_take):
                     m.d.comb += irqq.op.eq(BlockedOp.TAKE)
-                    push(c_owner, c_owner_oh, 0, 0, late=True)
-                    m.d.sync += late_from_irq.eq(1)
+                    push(c_owner, c_owner_oh, 0, WORD_IRQ)
                     # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
                     set_notify(c_owner_oh)
                 with m.Else():
@@ -448,10 +479,12 @@ class ATSINTC(wiring.Component):
                 with m.If(s_bad):
                     m.d.sync += stream_drops.eq(stream_drops + 1)
                 with m.Else():
-                    push(s_proc, s_oh, s_level, s_word)
+                    push(s_proc, s_oh, s_level, WORD_STREAM)
                     set_notify(s_oh)
         # Operands that do not depend on the decision (addresses stay off the decision paths).
-        m.d.comb += [ipcq.word.eq(w_data), irqq.word.eq(w_data), irqq.queue.eq(w_line), irqq.tag.eq(w_p)]
+        m.d.comb += [ipcq.write.eq(w_issue & (w_hit["send"] | w_hit["ipc_handler"])),
+                     ipcq.word.eq(w_data), irqq.word.eq(w_data), irqq.queue.eq(w_line), irqq.tag.eq(w_p),
+                     irqq.queue_select.eq(w_line_oh)]
 
         # -- notification ------------------------------------------------------------------------
         # Combinational from registers, so the line rises in the cycle after the wake.

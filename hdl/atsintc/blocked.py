@@ -42,7 +42,8 @@ class BlockedQueues(wiring.Component):
         ``queue`` is the FIFO of the operation; with ``separate_take_queue``, a TAKE reads the FIFO
         on ``take_queue`` instead (so that each address is ready before the operation is decided),
         whose one-hot form is ``take_select`` (each FIFO's head, count and head tag are updated
-        from its own bit, with no decoder on the wake path).
+        from its own bit, with no decoder on the wake path); an APPEND likewise updates the FIFO
+        selected by the one-hot ``queue_select`` (``queue`` still addresses the memory).
     data : out
         The word taken by the previous cycle's TAKE.
     counts : out
@@ -70,6 +71,7 @@ class BlockedQueues(wiring.Component):
         if separate_take_queue:
             members["take_queue"] = In(self.queue_bits)
             members["take_select"] = In(queues)
+            members["queue_select"] = In(queues)
         if tag_bits:
             members["tag"] = In(tag_bits)
             members["head_tags"] = Out(queues * tag_bits)
@@ -117,7 +119,7 @@ class BlockedQueues(wiring.Component):
             # Per FIFO, from its own registers (its tail slot, its count), so that no register's
             # enable waits for a selection of head and count by the queue number.
             for k in range(Q):
-                with m.If(q == k):
+                with m.If(self.queue_select[k] if self._split else q == k):
                     m.d.sync += [cnt[k].eq(cnt[k] + 1), nonempty[k].eq(1)]
                     if T:
                         tail = (head[k] + cnt[k])[:sb]

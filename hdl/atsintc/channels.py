@@ -47,6 +47,11 @@ class ChannelQueues(wiring.Component):
         Operations on the channel last looked up (at most one per cycle): take the oldest handler
         (its word is on ``data`` in the next cycle), append ``word``, count a send, consume a
         pending send. The registered state follows the operation.
+    write : in
+        Write the channel's state word back (with the operation's result, or unchanged). The
+        caller raises it for every request that may operate on the channel, whatever it decides,
+        so that the memory's write enable does not wait for the decision; an operation without
+        ``write`` changes nothing.
     data : out
         The word taken by the previous cycle's ``take``.
     """
@@ -63,7 +68,7 @@ class ChannelQueues(wiring.Component):
         super().__init__({
             "lookup": In(1), "lookup_channel": In(self.queue_bits), "word": In(64),
             "count": Out(self.count_bits), "pending": Out(self.pending_bits),
-            "take": In(1), "append": In(1), "pend_inc": In(1), "pend_dec": In(1),
+            "take": In(1), "append": In(1), "pend_inc": In(1), "pend_dec": In(1), "write": In(1),
             "data": Out(64),
         })
 
@@ -89,7 +94,7 @@ class ChannelQueues(wiring.Component):
         m.d.comb += slot.eq(head + count)              # wraps: depth is a power of two
         # Word addresses independent of the operation (the read data is used only after a take).
         m.d.comb += [ww.addr.eq(Cat(slot, ch) if sb else ch), ww.data.eq(self.word),
-                     wr.addr.eq(Cat(head, ch) if sb else ch), ww.en.eq(self.append)]
+                     wr.addr.eq(Cat(head, ch) if sb else ch), ww.en.eq(self.append & self.write)]
         new_count, new_head, new_pending = Signal(cb), Signal(sb), Signal(pb)
         m.d.comb += [new_count.eq(count), new_head.eq(head), new_pending.eq(pending)]
         with m.If(self.take):
@@ -101,7 +106,7 @@ class ChannelQueues(wiring.Component):
         with m.If(self.pend_dec):
             m.d.comb += new_pending.eq(pending - 1)
         new_word = Cat(new_count, new_head, new_pending)
-        write = self.take | self.append | self.pend_inc | self.pend_dec
+        write = self.write
         m.d.comb += [sw.addr.eq(ch), sw.data.eq(new_word), sw.en.eq(write)]
         with m.If(write):
             m.d.sync += [valid.bit_select(ch, 1).eq(1), word.eq(new_word)]

@@ -17,9 +17,9 @@ An operation is *issued* in one cycle (stage A) and *executed* in the following 
 Operations (the caller checks legality first: word non-zero, level in range, process not full):
 
 * ``PUSH``: executed in 1 cycle when the entry comes from the bump counter, 2 when it comes from
-  the free list (the second cycle reads the next free entry). With ``late`` the word is not the
-  one on ``word`` in the issue cycle but the one on ``late_word`` in the execution cycle (a handler
-  word read from a blocked queue's block RAM in the issue cycle).
+  the free list (the second cycle reads the next free entry). Its word is the one on ``word`` in
+  the execution cycle (the cycle after the issue), so the caller supplies it from registers (or
+  from a block RAM read in the issue cycle) and the word's multiplexer stays off the issue path.
 * ``POP``: executed in 2 cycles; the word (0 when the process was empty) is on ``pop_word`` from the
   cycle after its execution starts (two cycles after issue) until the next POP is executed.
 
@@ -54,14 +54,14 @@ class PriorityQueues(wiring.Component):
 
     Attributes
     ----------
-    op, pid, level, word, late : in
+    op, pid, level : in
         The operation issued in this cycle (only while ``busy`` is low).
     pid_onehot : in
         ``pid`` as a one-hot vector (``processes`` bits): the per-process counters of the issue
         stage are enabled from it, so they do not wait for a decoder of the multiplexed ``pid``
         (each request source decodes its own process number, in parallel with its checks).
-    late_word : in
-        The word of a PUSH issued with ``late``, in the cycle after its issue.
+    word : in
+        The word of a PUSH, in the cycle after its issue.
     busy : out
         No operation may be issued in this cycle (a register).
     pop_word : out
@@ -83,7 +83,7 @@ class PriorityQueues(wiring.Component):
         super().__init__({
             "op": In(QueueOp), "pid": In(self.proc_bits), "pid_onehot": In(processes),
             "level": In(self.level_bits),
-            "word": In(64), "late": In(1), "late_word": In(64),
+            "word": In(64),
             "busy": Out(1), "pop_word": Out(64),
             "full": Out(processes), "total": Out(processes * self.count_bits),
             "sel_process": In(self.proc_bits), "sel_level": In(self.level_bits),
@@ -97,9 +97,6 @@ class PriorityQueues(wiring.Component):
 
         def addr(p, e):
             return Cat(e[:ib], p[:pb]) if NP > 1 else e[:ib]
-
-        def hit(index, value, n):
-            return (index == value) if n > 1 else Const(1)
 
         # -- stage A: entries held and the bump counter, per process ---------------------------
         total = Array(Signal(cb, name=f"total_{p}") for p in range(NP))
@@ -124,14 +121,19 @@ class PriorityQueues(wiring.Component):
 
         # The operation, registered for stage B. The selections by process are AND-OR trees on
         # the one-hot select.
-        b_push, b_pop, b_late, b_fresh = Signal(), Signal(), Signal(), Signal()
-        b_pid, b_level, b_entry, b_word = Signal(pb), Signal(lb), Signal(ib), Signal(64)
+        b_push, b_pop, b_fresh = Signal(), Signal(), Signal()
+        b_pid, b_level, b_entry = Signal(pb), Signal(lb), Signal(ib)
         fresh = Cat(*[self.pid_onehot[pp] & ~bump[pp][cb - 1] for pp in range(NP)]).any()
         entry_a = Signal(ib)
         for b in range(ib):
             m.d.comb += entry_a[b].eq(Cat(*[self.pid_onehot[pp] & bump[pp][b] for pp in range(NP)]).any())
+        # The process and level also one-hot, so that each level's counter is enabled by an AND
+        # of two registered bits.
+        b_pid_oh, b_level_oh = Signal(NP), Signal(NL)
+        m.d.sync += [b_pid_oh.eq(self.pid_onehot),
+                     b_level_oh.eq(Cat(*[self.level == ll for ll in range(NL)]))]
         m.d.sync += [b_push.eq(is_push), b_pop.eq(is_pop), b_pid.eq(self.pid), b_level.eq(self.level),
-                     b_late.eq(self.late), b_word.eq(self.word), b_fresh.eq(fresh),
+                     b_fresh.eq(fresh),
                      b_entry.eq(entry_a),
                      self.busy.eq(is_pop | (is_push & ~fresh))]
 
@@ -146,8 +148,10 @@ class PriorityQueues(wiring.Component):
         head = Array(Array(Signal(ib, name=f"head_{p}_{l}") for l in range(NL)) for p in range(NP))
         tail = Array(Array(Signal(ib, name=f"tail_{p}_{l}") for l in range(NL)) for p in range(NP))
         cnt = Array(Array(Signal(cb, name=f"count_{p}_{l}") for l in range(NL)) for p in range(NP))
-        # Level non-empty flags, kept beside the counts so that no decision waits for a compare.
+        # Level non-empty and "holds one entry" flags, kept beside the counts so that no decision
+        # waits for a compare.
         nonempty = Array(Signal(NL, name=f"nonempty_{p}") for p in range(NP))
+        single = Array(Signal(NL, name=f"single_{p}") for p in range(NP))
         free_top = Array(Signal(ib, name=f"free_top_{p}") for p in range(NP))
 
         m.d.comb += self.level_count.eq(
@@ -172,24 +176,27 @@ class PriorityQueues(wiring.Component):
         # Second cycle of a two-cycle operation.
         second_push, second_pop = Signal(), Signal()
         r_proc, r_level, r_entry, r_has = Signal(pb), Signal(lb), Signal(ib), Signal()
+        # The popped level one-hot, and whether the pop takes its last entry (registered in the
+        # pop's first cycle, so that the second decides nothing).
+        r_proc_oh, r_level_oh, r_last = Signal(NP), Signal(NL), Signal()
         m.d.sync += [second_push.eq(0), second_pop.eq(0)]
         pop_done = second_pop & r_has
 
         # Level counters: each keeps its own incrementer/decrementer, enabled by decoded selects.
         for pp in range(NP):
             for ll in range(NL):
-                with m.If(b_push & hit(b_pid, pp, NP) & hit(b_level, ll, NL)):
-                    m.d.sync += cnt[pp][ll].eq(cnt[pp][ll] + 1)
+                with m.If(b_push & b_pid_oh[pp] & b_level_oh[ll]):
+                    m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] + 1), single[pp][ll].eq(~nonempty[pp][ll])]
                     m.d.comb += nonempty_next[pp][ll].eq(1)
-                with m.Elif(pop_done & hit(r_proc, pp, NP) & hit(r_level, ll, NL)):
-                    m.d.sync += cnt[pp][ll].eq(cnt[pp][ll] - 1)
-                    m.d.comb += nonempty_next[pp][ll].eq(cnt[pp][ll] != 1)
+                with m.Elif(pop_done & r_proc_oh[pp] & r_level_oh[ll]):
+                    m.d.sync += [cnt[pp][ll].eq(cnt[pp][ll] - 1), single[pp][ll].eq(cnt[pp][ll] == 2)]
+                    m.d.comb += nonempty_next[pp][ll].eq(~r_last)
 
         p, l = b_pid, b_level
         entry = Signal(ib)
         m.d.comb += [entry.eq(Mux(b_fresh, b_entry, free_top[p])),
                      words_w.addr.eq(addr(p, entry)),
-                     words_w.data.eq(Mux(b_late, self.late_word, b_word)),
+                     words_w.data.eq(self.word),
                      words_r.addr.eq(addr(p, head_best[p])),
                      words_r.en.eq(b_pop)]
         with m.If(b_push):
@@ -209,7 +216,9 @@ class PriorityQueues(wiring.Component):
             e = head_best[p]
             m.d.comb += links_r.addr.eq(addr(p, e))
             m.d.sync += [second_pop.eq(1), r_proc.eq(p), r_level.eq(best_p[p]), r_entry.eq(e),
-                         r_has.eq(nonempty[p].any())]
+                         r_has.eq(nonempty[p].any()), r_proc_oh.eq(b_pid_oh),
+                         r_level_oh.eq(Cat(*[best_p[p] == ll for ll in range(NL)])),
+                         r_last.eq(single[p].bit_select(best_p[p], 1))]
 
         with m.If(second_push):
             m.d.sync += free_top[r_proc].eq(links_r.data)
