@@ -15,7 +15,7 @@ from ..bus.register_target import add_register_target
 from .blocked import BlockedOp, BlockedQueues
 from .channels import ChannelQueues
 from .config import ATSINTCConfig
-from .queues import PriorityQueues, QueueOp
+from .queues import PriorityQueues
 from .registers import ErrorCause, atsintc_register_map
 
 
@@ -239,8 +239,10 @@ class ATSINTC(wiring.Component):
         w_line, w_line_oh = Signal(range(max(2, NIRQ))), Signal(NIRQ)
         w_issue = Signal()
         line_in_oh = Cat(*[line_in == n for n in range(NIRQ)])
-        # The addressed line (one-hot): the handshake's, then the captured one.
-        line_sel = Mux(port.w_stb, line_in_oh, w_line_oh)
+        # The addressed line (one-hot): the captured write's while one waits, else the one on the
+        # AW channel (which is the one captured if a handshake happens in this cycle). Selected by
+        # a register, not by the strobe, which depends on ``stall``.
+        line_sel = Mux(wv, w_line_oh, line_in_oh)
         with m.If(w_issue):
             m.d.sync += wv.eq(0)
         with m.If(port.w_stb):
@@ -262,7 +264,7 @@ class ATSINTC(wiring.Component):
         # (the bridge holds every other bus operation off), so the write is not issued in the
         # cycle after a hardware push (``hw_pushed``), when the register may not show it yet.
         tgt_in_oh = Mux(wdec.hit.send, onehot(send_q_in[:pb]), onehot(wp_in))
-        tgt_sel = Mux(port.w_stb, tgt_in_oh, Mux(w_hit["send"], w_sq_oh, w_p_oh))
+        tgt_sel = Mux(wv, Mux(w_hit["send"], w_sq_oh, w_p_oh), tgt_in_oh)
         full_tgt, hw_pushed = Signal(), Signal()
         m.d.sync += full_tgt.eq(any_of(tgt_sel, full))
         full_wp = full_sq = full_tgt
@@ -383,9 +385,9 @@ class ATSINTC(wiring.Component):
         m.d.comb += w_issue.eq(wv & ~busy & ~hw_first & ~w_stale)
         # Hardware goes when it is its turn, or when the bus offers nothing (``r_offer``: no path
         # through ``stall``, so ``hw_try`` is not in series with the bridge's handshake).
-        hw_issue = hw_try & ~busy & (last_was_bus | (~port.r_offer
-                                                     & ~wv))
-        m.d.comb += [wake_issue.eq(hw_issue & wake_try), stream_issue.eq(hw_issue & ~wake_try)]
+        hw_turn = ~busy & (last_was_bus | (~port.r_offer & ~wv))
+        hw_issue = hw_try & hw_turn
+        m.d.comb += [wake_issue.eq(wake_try & hw_turn), stream_issue.eq(stream_try & ~wake_try & hw_turn)]
         # (A write that waits for stale registers also holds hardware off in the bus's turn, so a
         # flood of hardware pushes cannot keep its registers stale forever.)
         m.d.comb += wake_ok.eq(wake_issue & ~(c_take & any_of(c_owner_oh, full)))
@@ -393,16 +395,37 @@ class ATSINTC(wiring.Component):
         m.d.sync += hw_pushed.eq((wake_ok & c_take) | (stream_ok & ~s_bad))
         m.d.sync += irq_reg_r.eq(w_issue & w_hit["intr_handler"])
 
-        def push(p, p_onehot, level, src):
-            m.d.comb += [queues.op.eq(QueueOp.PUSH), queues.pid.eq(p), queues.pid_onehot.eq(p_onehot),
-                         queues.level.eq(level)]
+        # The queue operation's operands are flat AND-OR selections by one flag per source (set
+        # by the decisions below), not multiplexers nested in the order of the decisions.
+        WORD_W, WORD_STREAM, WORD_IRQ, WORD_IPC = range(4)
+        push_w, push_wake, push_stream, pop_bus = Signal(), Signal(), Signal(), Signal()
+        rpa = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
+        rpa_oh = onehot(rpa)
+        w_tgt_oh = Mux(w_hit["send"], w_sq_oh, w_p_oh)
+        w_tgt = Mux(w_hit["send"], w_data[:pb], w_p)
+        w_level_q = Mux(w_hit["enqueue"], w_level, 0)
+
+        def sel(flag, value):
+            return Mux(flag, value, 0)
+
+        m.d.comb += [
+            queues.op.eq(Cat(push_w | push_wake | push_stream, pop_bus)),
+            queues.pid_onehot.eq(sel(push_w, w_tgt_oh) | sel(push_wake, c_owner_oh)
+                                 | sel(push_stream, s_oh) | sel(pop_bus, rpa_oh)),
+            queues.pid.eq(sel(push_w, w_tgt) | sel(push_wake, c_owner) | sel(push_stream, s_proc)
+                          | sel(pop_bus, rpa)),
+            queues.level.eq(sel(push_w, w_level_q) | sel(push_stream, s_level)),
+        ]
+
+        def push(src):
+            m.d.comb += {WORD_W: push_w, WORD_IPC: push_w, WORD_IRQ: push_wake,
+                         WORD_STREAM: push_stream}[src].eq(1)
             m.d.sync += word_src.eq(src)
 
         # The queues take a PUSH's word in its execution cycle, the cycle after its issue, from
         # where ``word_src`` (registered at the issue) says: a handler taken from a blocked queue
         # (read from its block RAM in the issue cycle), the captured write's data or the stream
         # register (both still hold it then: neither is reloaded before the cycle after the issue).
-        WORD_W, WORD_STREAM, WORD_IRQ, WORD_IPC = range(4)
         m.d.comb += queues.word.eq(Array([w_data, s_word, irqq.data, ipcq.data])[word_src])
 
         with m.If(busy):
@@ -411,9 +434,7 @@ class ATSINTC(wiring.Component):
         with m.Elif(port.r_stb):
             m.d.sync += last_was_bus.eq(1)
             with m.If(rdec.hit.dequeue):
-                rpa = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
-                rpa_oh = onehot(rpa)
-                m.d.comb += [queues.op.eq(QueueOp.POP), queues.pid.eq(rpa), queues.pid_onehot.eq(rpa_oh)]
+                m.d.comb += pop_bus.eq(1)
                 for k in range(NP):
                     with m.If(rpa_oh[k]):
                         m.d.sync += notify_pend[k].eq(0)
@@ -427,13 +448,13 @@ class ATSINTC(wiring.Component):
                 m.d.sync += error[w_p].eq(error[w_p] | werr)
             with m.If(w_hit["enqueue"]):
                 with m.If(w_full_strobe & ~w_zero & w_level_ok & ~full_wp):
-                    push(w_p, w_p_oh, w_level, WORD_W)
+                    push(WORD_W)
             with m.Elif(w_hit["send"]):
                 with m.If(w_full_strobe & ~w_send_bad):
                     with m.If(send_has_handler):
                         with m.If(~full_sq):
                             m.d.comb += ipcq.take.eq(1)
-                            push(w_data[0:pb], w_sq_oh, 0, WORD_IPC)
+                            push(WORD_IPC)
                             set_notify(w_sq_oh)
                     with m.Elif(~send_pend_at_limit):
                         m.d.comb += ipcq.pend_inc.eq(1)
@@ -441,7 +462,7 @@ class ATSINTC(wiring.Component):
                 with m.If(w_full_strobe & ~w_zero):
                     with m.If(send_pend_nonzero):
                         with m.If(~full_wp):
-                            push(w_p, w_p_oh, 0, WORD_W)
+                            push(WORD_W)
                             set_notify(w_p_oh)
                             m.d.comb += ipcq.pend_dec.eq(1)
                     with m.Elif(~ipc_bq_full):
@@ -450,7 +471,7 @@ class ATSINTC(wiring.Component):
                 with m.If(w_full_strobe & ~w_zero):
                     with m.If(line_pending):
                         with m.If(~full_wp):
-                            push(w_p, w_p_oh, 0, WORD_W)
+                            push(WORD_W)
                             set_notify(w_p_oh)
                             m.d.sync += irq_pend.eq(irq_pend & ~w_line_oh)
                     with m.Elif(~irq_bq_full):
@@ -470,7 +491,7 @@ class ATSINTC(wiring.Component):
                 m.d.comb += served.eq(c_line_oh)
                 with m.If(c_take):
                     m.d.comb += irqq.op.eq(BlockedOp.TAKE)
-                    push(c_owner, c_owner_oh, 0, WORD_IRQ)
+                    push(WORD_IRQ)
                     # Notify now: the word is in the queue before a woken CPU's dequeue arrives.
                     set_notify(c_owner_oh)
                 with m.Else():
@@ -479,7 +500,7 @@ class ATSINTC(wiring.Component):
                 with m.If(s_bad):
                     m.d.sync += stream_drops.eq(stream_drops + 1)
                 with m.Else():
-                    push(s_proc, s_oh, s_level, WORD_STREAM)
+                    push(WORD_STREAM)
                     set_notify(s_oh)
         # Operands that do not depend on the decision (addresses stay off the decision paths).
         m.d.comb += [ipcq.write.eq(w_issue & (w_hit["send"] | w_hit["ipc_handler"])),

@@ -113,7 +113,22 @@ class BlockedQueues(wiring.Component):
         # the write is enabled only by an APPEND), which keeps ``op`` off the address paths.
         m.d.comb += [wp.addr.eq(Cat(slot, q)), wp.data.eq(self.word), rp.addr.eq(Cat(head[tq], tq))]
         # The operation is decoded bit by bit (APPEND = 1, TAKE = 2, never 3), so that each
-        # enable depends only on the conditions of its own operation.
+        # enable depends only on the conditions of its own operation: the two are never requested
+        # together, so neither is written as the other's "else" (a register that both change
+        # takes its value from the APPEND condition and its enable from either).
+        if self._split:
+            for k in range(Q):
+                with m.If(self.op.as_value()[1] & self.take_select[k]):
+                    m.d.sync += [head[k].eq(head[k] + 1), cnt[k].eq(cnt[k] - 1),
+                                 nonempty[k].eq(cnt[k] != 1)]
+                    if T:
+                        set_head_tag(k, tags[k][(head[k] + 1)[:sb]])
+        else:
+            with m.If(self.op.as_value()[1]):
+                m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1),
+                             nonempty[tq].eq(cnt[tq] != 1)]
+                if T:
+                    set_head_tag(tq, tags[tq][(head[tq] + 1)[:sb]])
         with m.If(self.op.as_value()[0]):
             m.d.comb += wp.en.eq(1)
             # Per FIFO, from its own registers (its tail slot, its count), so that no register's
@@ -128,17 +143,4 @@ class BlockedQueues(wiring.Component):
                                 m.d.sync += tags[k][s_].eq(self.tag)
                         with m.If(~nonempty[k]):
                             set_head_tag(k, self.tag)
-        with m.Elif(self.op.as_value()[1]):
-            if self._split:
-                for k in range(Q):
-                    with m.If(self.take_select[k]):
-                        m.d.sync += [head[k].eq(head[k] + 1), cnt[k].eq(cnt[k] - 1),
-                                     nonempty[k].eq(cnt[k] != 1)]
-                        if T:
-                            set_head_tag(k, tags[k][(head[k] + 1)[:sb]])
-            else:
-                m.d.sync += [head[tq].eq(head[tq] + 1), cnt[tq].eq(cnt[tq] - 1),
-                             nonempty[tq].eq(cnt[tq] != 1)]
-                if T:
-                    set_head_tag(tq, tags[tq][(head[tq] + 1)[:sb]])
         return m
