@@ -508,8 +508,16 @@ class ATSINTC(wiring.Component):
                      irqq.queue_select.eq(w_line_oh)]
 
         # -- notification ------------------------------------------------------------------------
-        # Combinational from registers, so the line rises in the cycle after the wake.
+        # Combinational from registers: a process's notification, or a wake candidate with a
+        # handler for it whose queue has room now, so ``notify`` rises in the cycle the candidate is
+        # registered, normally the cycle the handler is issued and one before it is stored, so a
+        # CPU's dequeue accepted in the next cycle finds it. A dequeue that goes before the wake
+        # (the bus had its turn) does not clear the candidate's term, and the wake's issue sets the
+        # process's notification, which only a later dequeue clears: no wake is left without one.
+        # If the candidate is not served after all (its owner filled up meanwhile), its term falls.
+        cand_notify = Signal(NP)
+        m.d.comb += cand_notify.eq(Mux(c_valid & c_take & ~irq_reg_r, c_owner_oh & ~full, 0))
         for h in range(cfg.harts):
-            m.d.comb += self.notify[h].eq(Cat(*[notify_pend[p] & notify_en[p] & (notify_hart[p] == h)
-                                                for p in range(NP)]).any())
+            m.d.comb += self.notify[h].eq(Cat(*[(notify_pend[p] | cand_notify[p]) & notify_en[p]
+                                                & (notify_hart[p] == h) for p in range(NP)]).any())
         return m
