@@ -21,8 +21,10 @@ With ``lanes > 1`` an entry (a word) has ``lanes`` lanes that are written one at
 order, through a write port with lane enables (byte enables of the block RAM: DP16KD writes
 9-bit bytes), and read a whole word at a time: the RX buffer of a 32-bit MAC is written a byte per
 receive clock and drained a word per system clock. A word is complete when its top lane is
-written or with ``commit`` (the next frame starts at lane 0); the lanes above a frame's last are
-left as they were, and the reader tells them by a flag in each lane (see ``EthMAC``).
+written, or with ``w_end`` or ``commit`` (the next frame starts at lane 0); the lanes above a
+frame's last are left as they were, and the reader tells them by a flag in each lane (see
+``EthMAC``). The RX buffer ends the frame's word with its last byte (``w_end``) and commits a few
+cycles later, once the receive engine has registered its verdict.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal
@@ -62,10 +64,13 @@ class AsyncFrameFIFO(wiring.Component):
         Write an entry, or with ``lanes > 1`` the next lane of the current word (taken when
         ``w_rdy``).
     w_rdy : Out(1)
-        Not full.
+        Not full (a register).
+    w_end : In(1)
+        With ``lanes > 1``: a write in this cycle ends the word (the next write goes to lane 0
+        of the next entry).
     commit : In(1)
         Publish every entry written so far, including a write in this cycle. With ``lanes > 1``
-        only together with a write (the frame's last lane), which ends the word.
+        a write in the same cycle ends the word; a word not ended by a write is not published.
     rollback : In(1)
         Forget the entries written since the last commit (not with ``commit``; ignored without
         the ``rollback`` parameter).
@@ -86,7 +91,7 @@ class AsyncFrameFIFO(wiring.Component):
         self._w, self._r = w_domain, r_domain
         self._rollback = rollback
         super().__init__({
-            "w_data": In(width), "w_en": In(1), "w_rdy": Out(1),
+            "w_data": In(width), "w_en": In(1), "w_rdy": Out(1), "w_end": In(1),
             "commit": In(1), "rollback": In(1), "w_drained": Out(1),
             "r_data": Out(width * lanes), "r_rdy": Out(1), "r_en": In(1),
         })
@@ -118,13 +123,13 @@ class AsyncFrameFIFO(wiring.Component):
         # With lanes, the write position moves on when a word is complete (``word_end``).
         if lanes > 1:
             w_lane = Signal(range(lanes))
-            word_end = write & ((w_lane == lanes - 1) | self.commit)
+            word_end = write & ((w_lane == lanes - 1) | self.w_end | self.commit)
         else:
             word_end = write
         w_next = Signal(pbits)
         top2 = 0b11 << (pbits - 2)
-        # The write enable comes late in the cycle (the receive engine's verdict): it only
-        # selects between results computed from registers (no carry chain or compare after it).
+        # The write enable only selects between results computed from registers (no carry
+        # chain or compare after it), so a writer's late enable costs one multiplexer.
         w_inc = Signal(pbits)
         m.d.comb += w_inc.eq(w_bin + 1)
         full_after = Signal()

@@ -244,6 +244,7 @@ class EthMAC(wiring.Component):
             9, cfg.rx_buffer_bytes // lanes, w_domain="eth_rx", r_domain="sync", lanes=lanes)
         m.d.comb += [
             rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(Cat(rx.w_data, rx.w_last)),
+            rxbuf.w_end.eq(rx.w_last),
             rx.w_full.eq(~rxbuf.w_rdy), rxbuf.commit.eq(rx.commit), rxbuf.rollback.eq(rx.rollback),
         ]
         # Frame lengths for the status stream, counted as the beats leave (system clock). After
