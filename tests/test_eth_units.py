@@ -177,11 +177,13 @@ def test_tx_stream_to_bytes(data_width):
     assert not cur
 
 
-@pytest.mark.parametrize("lanes", [1, 4, 8])
-def test_frame_fifo_lanes(lanes):
+@pytest.mark.parametrize("lanes, r_register", [(1, False), (4, False), (8, False), (1, True)],
+                         ids=["lanes1", "lanes4", "lanes8", "lanes1-r_register"])
+def test_frame_fifo_lanes(lanes, r_register):
     """AsyncFrameFIFO as the RX buffer: a byte (and its last flag) per lane written one at a time
     with random gaps in one clock, frames committed or rolled back (also when a byte meets a full
-    FIFO), whole entries read with random gaps in another clock; the frames read back (ended by
+    FIFO), whole entries read with random gaps in another clock (also through the output
+    register, ``r_register``, as the TX FIFO reads); the frames read back (ended by
     the lowest lane with the flag set) are exactly the committed ones, in order. Half the frames
     are committed with their last write, the others as the receive engine does: the last write
     ends the word (``w_end``) and the commit or rollback follows a few cycles later."""
@@ -190,7 +192,8 @@ def test_frame_fifo_lanes(lanes):
     from atsoc.sim.block_build import pick_seed
     seed = pick_seed()
     rng = random.Random(seed)
-    fifo = AsyncFrameFIFO(9, 64 // lanes, w_domain="wr", r_domain="rd", lanes=lanes)
+    fifo = AsyncFrameFIFO(9, 64 // lanes, w_domain="wr", r_domain="rd", lanes=lanes,
+                          r_register=r_register)
     top = Module()
     top.domains.wr = ClockDomain()
     top.domains.rd = ClockDomain()

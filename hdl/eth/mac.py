@@ -159,7 +159,7 @@ class EthMAC(wiring.Component):
 
         # -- transmit: store-and-forward FIFO (frame_fifo.py), engine ------------------------
         m.submodules.tx_fifo = tx_fifo = AsyncFrameFIFO(
-            9, cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx", rollback=False)
+            9, cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx", rollback=False, r_register=True)
         if cfg.data_width == 8:
             # One byte per beat (TKEEP ignored): straight into the FIFO.
             tx_bytes = stream.Signature(TxBeat).flip().create()

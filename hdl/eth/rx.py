@@ -86,7 +86,8 @@ class RxEngine(wiring.Component):
     unicast : In(48)
     w_en, w_last : Out(1), w_data : Out(8)
         A byte for the frame buffer (``w_last`` on the last byte before the FCS, which ends the
-        buffer's word). Registered.
+        buffer's word). ``w_en`` and ``w_last`` are registers, ``w_data`` is read from a small
+        memory at a registered address.
     w_full : In(1)
         The buffer has no room (a register of the buffer): a ``w_en`` byte in this cycle is not
         written and the frame will be dropped.
@@ -123,15 +124,21 @@ class RxEngine(wiring.Component):
 
         crc = Signal(32, init=0xFFFFFFFF)
         count = Signal(14)
+        # The filter sees every byte; only its strobe depends on the state (a data input behind
+        # the state's multiplexer would put the state decode before the address comparison).
+        m.d.comb += [flt.byte.eq(byte), flt.index.eq(count[:3])]
         # The bytes held back: a delay line of HOLD bytes in a small memory (distributed RAM on
         # ECP5) indexed by the byte count, instead of HOLD shift registers. Byte ``count`` is
-        # written at ``count % 8``; byte ``count - HOLD`` is read (asynchronously) meanwhile.
+        # written at ``count % 8``. The buffer write of byte ``count - HOLD`` is registered, and
+        # so is its address here (``held_at``, 3 flip-flops instead of 8 for the byte): the
+        # memory is read (asynchronously) in the cycle of the write, when byte count + 1 may
+        # be written, never over byte count - HOLD.
         m.submodules.hold = hold_mem = Memory(shape=8, depth=8, init=[])
         hold_w = hold_mem.write_port()
         hold_r = hold_mem.read_port(domain="comb")
+        held_at = Signal(3)
         m.d.comb += [hold_w.addr.eq(count[:3]), hold_w.data.eq(byte),
-                     hold_r.addr.eq((count - HOLD)[:3])]
-        held = hold_r.data              # byte count - HOLD
+                     hold_r.addr.eq(held_at), self.w_data.eq(hold_r.data)]
         er_seen = Signal()
         overflow = Signal()             # a byte of the frame met a full buffer
         vlan = Signal()
@@ -243,19 +250,18 @@ class RxEngine(wiring.Component):
                         type_lo.eq(type_hi),
                     ]
                     m.d.comb += hold_w.en.eq(1)
-                    with m.If(dest):
-                        m.d.comb += [flt.strobe.eq(1), flt.byte.eq(byte), flt.index.eq(count[:3])]
+                    m.d.comb += flt.strobe.eq(dest)
                     with m.If(type_hi):
                         m.d.sync += vlan.eq(byte == 0x81)
                     with m.If(type_lo):
                         m.d.sync += vlan.eq(vlan & (byte == 0x00))
-                    # ``held`` is byte count-HOLD: not the last before the FCS, since
-                    # byte count-FCS_BYTES follows it.
-                    m.d.sync += [self.w_en.eq(min_hold), self.w_data.eq(held)]
+                    # Byte count-HOLD: not the last before the FCS, since byte count-FCS_BYTES
+                    # follows it.
+                    m.d.sync += [self.w_en.eq(min_hold), held_at.eq(count - HOLD)]
                 with m.Elif(phy.ce):                        # rx_dv fell: end of frame (E)
                     # The last byte before the FCS, if there is one (else the frame is short
                     # and dropped); the verdict follows in E+1.
-                    m.d.sync += [self.w_en.eq(min_hold), self.w_data.eq(held), self.w_last.eq(1),
+                    m.d.sync += [self.w_en.eq(min_hold), held_at.eq(count - HOLD), self.w_last.eq(1),
                                  crc_ok.eq(crc == RESIDUE), ending.eq(1)]
                     m.next = "IDLE"
         return m
