@@ -41,6 +41,14 @@ def _gray(v):
     return v ^ v[1:]
 
 
+def _binary(g):
+    """The binary value of gray code ``g`` (bit i is the XOR of bits i and above)."""
+    bits = [g[-1]]
+    for i in reversed(range(len(g) - 1)):
+        bits.insert(0, g[i] ^ bits[0])
+    return Cat(*bits)
+
+
 class AsyncFrameFIFO(wiring.Component):
     """Dual-clock FIFO whose write side commits or rolls back.
 
@@ -53,7 +61,7 @@ class AsyncFrameFIFO(wiring.Component):
     w_domain, r_domain : str
         Write and read clock domains.
     rollback : bool
-        Implement ``rollback`` (it needs the committed position in binary as well).
+        Implement ``rollback`` (it decodes the committed position from its gray code).
     lanes : int
         Lanes per entry (a power of two): ``w_data`` is one lane, ``r_data`` ``lanes`` of them
         (lane 0 in the low bits).
@@ -113,8 +121,8 @@ class AsyncFrameFIFO(wiring.Component):
 
         # -- write side ----------------------------------------------------------------------
         w_bin = Signal(pbits)               # next write position
-        w_com = Signal(pbits)               # end of the committed entries
-        w_pub = Signal(pbits)               # gray(w_com), crosses to the read side
+        w_pub = Signal(pbits)               # end of the committed entries, gray: crosses to
+                                            # the read side (a rollback decodes it)
         r_gray = Signal(pbits)              # read side: gray(r_bin)
         r_gray_w = Signal(pbits)            # the read position, gray, synchronised
         m.submodules.r_sync = FFSynchronizer(r_gray, r_gray_w, o_domain=self._w)
@@ -161,11 +169,9 @@ class AsyncFrameFIFO(wiring.Component):
             wd += w_pub.eq(_gray(w_next))
         if self._rollback:
             with m.If(self.rollback):
-                wd += w_bin.eq(w_com)
+                wd += w_bin.eq(_binary(w_pub))
             with m.Else():
                 wd += w_bin.eq(w_next)
-            with m.If(self.commit):
-                wd += w_com.eq(w_next)
         else:
             wd += w_bin.eq(w_next)
 
@@ -175,10 +181,11 @@ class AsyncFrameFIFO(wiring.Component):
         r_bin = Signal(pbits)
         published = r_gray != w_pub_r
         r_next = Signal(pbits)
+        rd += r_bin.eq(r_next)
         if not self._r_register:
             m.d.comb += self.r_rdy.eq(published)
             m.d.comb += r_next.eq(r_bin + (self.r_en & self.r_rdy))
-            rd += [r_bin.eq(r_next), r_gray.eq(_gray(r_next))]
+            rd += r_gray.eq(_gray(r_next))
             m.d.comb += [rp.addr.eq(r_next[:abits]), self.r_data.eq(rp.data)]
             return m
         # Two stages: the block RAM's output (``mem_full``: it holds the entry read last, kept
@@ -191,7 +198,7 @@ class AsyncFrameFIFO(wiring.Component):
         issue = (~mem_full | load) & published           # and the next one is read
         m.d.comb += [r_next.eq(r_bin + issue), rp.addr.eq(r_bin[:abits]), rp.en.eq(issue),
                      self.r_rdy.eq(out_full), self.r_data.eq(out_data)]
-        rd += [r_bin.eq(r_next), r_gray.eq(_gray(r_next)), mem_full.eq(issue | (mem_full & ~load))]
+        rd += [r_gray.eq(_gray(r_next)), mem_full.eq(issue | (mem_full & ~load))]
         with m.If(load):
             rd += [out_full.eq(1), out_data.eq(rp.data)]
         with m.Elif(self.r_en):
