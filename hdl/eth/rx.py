@@ -6,15 +6,15 @@ as they arrive, four bytes behind the wire so that the FCS is never written; at 
 frame the buffer is committed (the frame will be delivered) or rolled back (dropped). Either way
 exactly one :data:`RxEvent` reports the frame, so every frame is delivered or counted.
 
-Timing (docs/eth.md, "Timing"): every output toward the buffer (write, commit, rollback) and the
+Timing (docs/eth.md, "Timing closure"): every output toward the buffer (write, commit, rollback) and the
 event come from flip-flops, and the end of a frame is a short pipeline instead of one cycle of
 logic from the CRC register to the buffer's pointers:
 
 * cycle E (``rx_dv`` falls): the frame's last byte is written (always, with ``w_last``; a dropped
   frame's bytes are rolled back anyway) and the CRC check is registered (``crc_ok``);
 * E+1: the verdict, from single-bit flags (the size flags are registered per byte, the filter's
-  decision is a register, a refused last write is seen on ``w_full`` now), is registered with
-  ``commit``/``rollback`` and the event;
+  decision comes from its registers, a refused last write is seen on ``w_full`` now), is
+  registered with ``commit``/``rollback`` and the event;
 * E+2: the buffer commits or rolls back.
 
 The frame's registers stay valid during E+1 (a new frame can only clear them at the end of E+1),
