@@ -191,12 +191,22 @@ class AsyncFrameFIFO(wiring.Component):
         # Two stages: the block RAM's output (``mem_full``: it holds the entry read last, kept
         # with the read enable low) and the output register. ``r_bin`` counts the entries read
         # from the memory: both stages hold copies, so the writer may reuse their places.
+        # "Published entries left" is a register here, the mirror of "full": computed from the
+        # position after this cycle's read (``r_bin`` or ``r_bin + 1``, both from registers)
+        # against the published pointer as synchronised one cycle before; it can only be late
+        # to set, never late to clear. The read only selects.
+        left = Signal()
+        r_inc = Signal(pbits)
+        left_same, left_inc = Signal(), Signal()
+        m.d.comb += [r_inc.eq(r_bin + 1), left_same.eq(published),
+                     left_inc.eq(_gray(r_inc) != w_pub_r)]
         mem_full = Signal()
         out_full = Signal()
         out_data = Signal(self._width * lanes)
         load = mem_full & (~out_full | self.r_en)       # the memory's entry moves out
-        issue = (~mem_full | load) & published           # and the next one is read
-        m.d.comb += [r_next.eq(r_bin + issue), rp.addr.eq(r_bin[:abits]), rp.en.eq(issue),
+        issue = (~mem_full | load) & left                # and the next one is read
+        rd += left.eq(Mux(issue, left_inc, left_same))
+        m.d.comb += [r_next.eq(Mux(issue, r_inc, r_bin)), rp.addr.eq(r_bin[:abits]), rp.en.eq(issue),
                      self.r_rdy.eq(out_full), self.r_data.eq(out_data)]
         rd += [r_gray.eq(_gray(r_next)), mem_full.eq(issue | (mem_full & ~load))]
         with m.If(load):
