@@ -177,18 +177,23 @@ def test_tx_stream_to_bytes(data_width):
     assert not cur
 
 
-@pytest.mark.parametrize("lanes", [1, 4, 8])
-def test_frame_fifo_lanes(lanes):
+@pytest.mark.parametrize("lanes, r_register", [(1, False), (4, False), (8, False), (1, True)],
+                         ids=["lanes1", "lanes4", "lanes8", "lanes1-r_register"])
+def test_frame_fifo_lanes(lanes, r_register):
     """AsyncFrameFIFO as the RX buffer: a byte (and its last flag) per lane written one at a time
     with random gaps in one clock, frames committed or rolled back (also when a byte meets a full
-    FIFO), whole entries read with random gaps in another clock; the frames read back (ended by
-    the lowest lane with the flag set) are exactly the committed ones, in order."""
+    FIFO), whole entries read with random gaps in another clock (also through the output
+    register, ``r_register``, as the TX FIFO reads); the frames read back (ended by
+    the lowest lane with the flag set) are exactly the committed ones, in order. Half the frames
+    are committed with their last write, the others as the receive engine does: the last write
+    ends the word (``w_end``) and the commit or rollback follows a few cycles later."""
     from amaranth.hdl import ClockDomain, Module
     from atsoc.hdl.eth.frame_fifo import AsyncFrameFIFO
     from atsoc.sim.block_build import pick_seed
     seed = pick_seed()
     rng = random.Random(seed)
-    fifo = AsyncFrameFIFO(9, 64 // lanes, w_domain="wr", r_domain="rd", lanes=lanes)
+    fifo = AsyncFrameFIFO(9, 64 // lanes, w_domain="wr", r_domain="rd", lanes=lanes,
+                          r_register=r_register)
     top = Module()
     top.domains.wr = ClockDomain()
     top.domains.rd = ClockDomain()
@@ -200,6 +205,7 @@ def test_frame_fifo_lanes(lanes):
     async def writer(ctx):
         for n, f in enumerate(frames):
             drop = rng.random() < 0.2
+            later = rng.random() < 0.5
             refused = False
             for i, b in enumerate(f):
                 while rng.random() < 0.3:
@@ -207,13 +213,21 @@ def test_frame_fifo_lanes(lanes):
                 last = i == len(f) - 1
                 ctx.set(fifo.w_data, b | (last << 8))
                 ctx.set(fifo.w_en, 1)
+                ctx.set(fifo.w_end, last and later)
                 ok = ctx.get(fifo.w_rdy)
                 refused |= not ok
                 keep = last and ok and not refused and not drop
-                ctx.set(fifo.commit, keep)
+                ctx.set(fifo.commit, keep and not later)
                 await ctx.tick("wr")
                 ctx.set(fifo.w_en, 0)
+                ctx.set(fifo.w_end, 0)
                 ctx.set(fifo.commit, 0)
+                if keep and later:
+                    for _ in range(rng.randrange(3)):
+                        await ctx.tick("wr")
+                    ctx.set(fifo.commit, 1)
+                    await ctx.tick("wr")
+                    ctx.set(fifo.commit, 0)
                 if keep:
                     committed.append(f)
             if drop or refused:

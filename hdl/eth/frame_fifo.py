@@ -21,8 +21,10 @@ With ``lanes > 1`` an entry (a word) has ``lanes`` lanes that are written one at
 order, through a write port with lane enables (byte enables of the block RAM: DP16KD writes
 9-bit bytes), and read a whole word at a time: the RX buffer of a 32-bit MAC is written a byte per
 receive clock and drained a word per system clock. A word is complete when its top lane is
-written or with ``commit`` (the next frame starts at lane 0); the lanes above a frame's last are
-left as they were, and the reader tells them by a flag in each lane (see ``EthMAC``).
+written, or with ``w_end`` or ``commit`` (the next frame starts at lane 0); the lanes above a
+frame's last are left as they were, and the reader tells them by a flag in each lane (see
+``EthMAC``). The RX buffer ends the frame's word with its last byte (``w_end``) and commits a few
+cycles later, once the receive engine has registered its verdict.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal
@@ -39,6 +41,14 @@ def _gray(v):
     return v ^ v[1:]
 
 
+def _binary(g):
+    """The binary value of gray code ``g`` (bit i is the XOR of bits i and above)."""
+    bits = [g[-1]]
+    for i in reversed(range(len(g) - 1)):
+        bits.insert(0, g[i] ^ bits[0])
+    return Cat(*bits)
+
+
 class AsyncFrameFIFO(wiring.Component):
     """Dual-clock FIFO whose write side commits or rolls back.
 
@@ -51,10 +61,14 @@ class AsyncFrameFIFO(wiring.Component):
     w_domain, r_domain : str
         Write and read clock domains.
     rollback : bool
-        Implement ``rollback`` (it needs the committed position in binary as well).
+        Implement ``rollback`` (it decodes the committed position from its gray code).
     lanes : int
         Lanes per entry (a power of two): ``w_data`` is one lane, ``r_data`` ``lanes`` of them
         (lane 0 in the low bits).
+    r_register : bool
+        ``r_data`` and ``r_rdy`` come from flip-flops (an output register after the block RAM,
+        filled a cycle ahead; still an entry per cycle, one cycle more latency), so the reader's
+        logic does not follow the block RAM's clock-to-output (4.3 ns on ECP5).
 
     Attributes
     ----------
@@ -62,10 +76,13 @@ class AsyncFrameFIFO(wiring.Component):
         Write an entry, or with ``lanes > 1`` the next lane of the current word (taken when
         ``w_rdy``).
     w_rdy : Out(1)
-        Not full.
+        Not full (a register).
+    w_end : In(1)
+        With ``lanes > 1``: a write in this cycle ends the word (the next write goes to lane 0
+        of the next entry).
     commit : In(1)
         Publish every entry written so far, including a write in this cycle. With ``lanes > 1``
-        only together with a write (the frame's last lane), which ends the word.
+        a write in the same cycle ends the word; a word not ended by a write is not published.
     rollback : In(1)
         Forget the entries written since the last commit (not with ``commit``; ignored without
         the ``rollback`` parameter).
@@ -77,7 +94,7 @@ class AsyncFrameFIFO(wiring.Component):
     """
 
     def __init__(self, width: int, depth: int, *, w_domain: str, r_domain: str, rollback: bool = True,
-                 lanes: int = 1):
+                 lanes: int = 1, r_register: bool = False):
         if depth < 2 or depth & (depth - 1):
             raise ValueError(f"depth must be a power of two of at least 2, not {depth}")
         if lanes < 1 or lanes & (lanes - 1):
@@ -85,8 +102,9 @@ class AsyncFrameFIFO(wiring.Component):
         self._width, self._depth, self._lanes = width, depth, lanes
         self._w, self._r = w_domain, r_domain
         self._rollback = rollback
+        self._r_register = r_register
         super().__init__({
-            "w_data": In(width), "w_en": In(1), "w_rdy": Out(1),
+            "w_data": In(width), "w_en": In(1), "w_rdy": Out(1), "w_end": In(1),
             "commit": In(1), "rollback": In(1), "w_drained": Out(1),
             "r_data": Out(width * lanes), "r_rdy": Out(1), "r_en": In(1),
         })
@@ -103,8 +121,8 @@ class AsyncFrameFIFO(wiring.Component):
 
         # -- write side ----------------------------------------------------------------------
         w_bin = Signal(pbits)               # next write position
-        w_com = Signal(pbits)               # end of the committed entries
-        w_pub = Signal(pbits)               # gray(w_com), crosses to the read side
+        w_pub = Signal(pbits)               # end of the committed entries, gray: crosses to
+                                            # the read side (a rollback decodes it)
         r_gray = Signal(pbits)              # read side: gray(r_bin)
         r_gray_w = Signal(pbits)            # the read position, gray, synchronised
         m.submodules.r_sync = FFSynchronizer(r_gray, r_gray_w, o_domain=self._w)
@@ -118,13 +136,13 @@ class AsyncFrameFIFO(wiring.Component):
         # With lanes, the write position moves on when a word is complete (``word_end``).
         if lanes > 1:
             w_lane = Signal(range(lanes))
-            word_end = write & ((w_lane == lanes - 1) | self.commit)
+            word_end = write & ((w_lane == lanes - 1) | self.w_end | self.commit)
         else:
             word_end = write
         w_next = Signal(pbits)
         top2 = 0b11 << (pbits - 2)
-        # The write enable comes late in the cycle (the receive engine's verdict): it only
-        # selects between results computed from registers (no carry chain or compare after it).
+        # The write enable only selects between results computed from registers (no carry
+        # chain or compare after it), so a writer's late enable costs one multiplexer.
         w_inc = Signal(pbits)
         m.d.comb += w_inc.eq(w_bin + 1)
         full_after = Signal()
@@ -151,11 +169,9 @@ class AsyncFrameFIFO(wiring.Component):
             wd += w_pub.eq(_gray(w_next))
         if self._rollback:
             with m.If(self.rollback):
-                wd += w_bin.eq(w_com)
+                wd += w_bin.eq(_binary(w_pub))
             with m.Else():
                 wd += w_bin.eq(w_next)
-            with m.If(self.commit):
-                wd += w_com.eq(w_next)
         else:
             wd += w_bin.eq(w_next)
 
@@ -163,9 +179,38 @@ class AsyncFrameFIFO(wiring.Component):
         w_pub_r = Signal(pbits)
         m.submodules.w_sync = FFSynchronizer(w_pub, w_pub_r, o_domain=self._r)
         r_bin = Signal(pbits)
-        m.d.comb += self.r_rdy.eq(r_gray != w_pub_r)
+        published = r_gray != w_pub_r
         r_next = Signal(pbits)
-        m.d.comb += r_next.eq(r_bin + (self.r_en & self.r_rdy))
-        rd += [r_bin.eq(r_next), r_gray.eq(_gray(r_next))]
-        m.d.comb += [rp.addr.eq(r_next[:abits]), self.r_data.eq(rp.data)]
+        rd += r_bin.eq(r_next)
+        if not self._r_register:
+            m.d.comb += self.r_rdy.eq(published)
+            m.d.comb += r_next.eq(r_bin + (self.r_en & self.r_rdy))
+            rd += r_gray.eq(_gray(r_next))
+            m.d.comb += [rp.addr.eq(r_next[:abits]), self.r_data.eq(rp.data)]
+            return m
+        # Two stages: the block RAM's output (``mem_full``: it holds the entry read last, kept
+        # with the read enable low) and the output register. ``r_bin`` counts the entries read
+        # from the memory: both stages hold copies, so the writer may reuse their places.
+        # "Published entries left" is a register here, the mirror of "full": computed from the
+        # position after this cycle's read (``r_bin`` or ``r_bin + 1``, both from registers)
+        # against the published pointer as synchronised one cycle before; it can only be late
+        # to set, never late to clear. The read only selects.
+        left = Signal()
+        r_inc = Signal(pbits)
+        left_same, left_inc = Signal(), Signal()
+        m.d.comb += [r_inc.eq(r_bin + 1), left_same.eq(published),
+                     left_inc.eq(_gray(r_inc) != w_pub_r)]
+        mem_full = Signal()
+        out_full = Signal()
+        out_data = Signal(self._width * lanes)
+        load = mem_full & (~out_full | self.r_en)       # the memory's entry moves out
+        issue = (~mem_full | load) & left                # and the next one is read
+        rd += left.eq(Mux(issue, left_inc, left_same))
+        m.d.comb += [r_next.eq(Mux(issue, r_inc, r_bin)), rp.addr.eq(r_bin[:abits]), rp.en.eq(issue),
+                     self.r_rdy.eq(out_full), self.r_data.eq(out_data)]
+        rd += [r_gray.eq(_gray(r_next)), mem_full.eq(issue | (mem_full & ~load))]
+        with m.If(load):
+            rd += [out_full.eq(1), out_data.eq(rp.data)]
+        with m.Elif(self.r_en):
+            rd += out_full.eq(0)
         return m

@@ -159,7 +159,7 @@ class EthMAC(wiring.Component):
 
         # -- transmit: store-and-forward FIFO (frame_fifo.py), engine ------------------------
         m.submodules.tx_fifo = tx_fifo = AsyncFrameFIFO(
-            9, cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx", rollback=False)
+            9, cfg.tx_fifo_bytes, w_domain="sync", r_domain="eth_tx", rollback=False, r_register=True)
         if cfg.data_width == 8:
             # One byte per beat (TKEEP ignored): straight into the FIFO.
             tx_bytes = stream.Signature(TxBeat).flip().create()
@@ -244,6 +244,7 @@ class EthMAC(wiring.Component):
             9, cfg.rx_buffer_bytes // lanes, w_domain="eth_rx", r_domain="sync", lanes=lanes)
         m.d.comb += [
             rxbuf.w_en.eq(rx.w_en), rxbuf.w_data.eq(Cat(rx.w_data, rx.w_last)),
+            rxbuf.w_end.eq(rx.w_last),
             rx.w_full.eq(~rxbuf.w_rdy), rxbuf.commit.eq(rx.commit), rxbuf.rollback.eq(rx.rollback),
         ]
         # Frame lengths for the status stream, counted as the beats leave (system clock). After

@@ -222,15 +222,16 @@ class RGMIIAdapter(wiring.Component):
         rx_dv = rx_ctl[0]
         rx_er = rx_ctl[0] ^ rx_ctl[1]
         gig_rx = self.rx_speed[1]
-        byte_data, byte_dv, byte_er = Signal(8), Signal(), Signal()       # 1 Gb/s: a byte a clock
-        rx += [byte_data.eq(Cat(rxd[0], rxd[1])), byte_dv.eq(rx_dv), byte_er.eq(rx_er)]
         m.submodules.mii_rx = mii_rx = MIIReceiver(domain=self._rx_domain)  # 10/100: nibbles
         m.d.comb += [mii_rx.rxd.eq(rxd[0]), mii_rx.rx_dv.eq(rx_dv), mii_rx.rx_er.eq(rx_er)]
-        m.d.comb += [
+        # The byte interface comes from flip-flops at every speed (the speed multiplexer is in
+        # front of them, not in front of the receive engine): 1 Gb/s, a byte a clock from the
+        # DDR inputs; 10/100, the MII receiver's bytes one clock later.
+        rx += [
             self.rx.ce.eq(Mux(gig_rx, 1, mii_rx.rx.ce)),
-            self.rx.dv.eq(Mux(gig_rx, byte_dv, mii_rx.rx.dv)),
-            self.rx.er.eq(Mux(gig_rx, byte_er, mii_rx.rx.er)),
-            self.rx.data.eq(Mux(gig_rx, byte_data, mii_rx.rx.data)),
+            self.rx.dv.eq(Mux(gig_rx, rx_dv, mii_rx.rx.dv)),
+            self.rx.er.eq(Mux(gig_rx, rx_er, mii_rx.rx.er)),
+            self.rx.data.eq(Mux(gig_rx, Cat(rxd[0], rxd[1]), mii_rx.rx.data)),
         ]
 
         # -- transmit -----------------------------------------------------------------------

@@ -78,6 +78,9 @@ class TxEngine(wiring.Component):
         m.d.comb += crc_cur.eq(Mux(crc_en, crc32_next(crc, self.phy.data), crc))
         m.d.sync += [crc.eq(crc_cur), crc_en.eq(0)]
         count = Signal(14)               # bytes after the SFD so far
+        # count + 1 < MIN_PAYLOAD (the byte being sent needs padding after it), registered with
+        # ``count``: the end-of-data decision waits for no adder and comparator chain.
+        short = Signal()
         # One small counter serves the states that count: the idle byte times since the last
         # frame (IDLE, DISCARD), the preamble bytes (PREAMBLE) and the FCS byte (FCS).
         phase = Signal(range(IFG_BYTES + 1), init=IFG_BYTES)
@@ -111,7 +114,8 @@ class TxEngine(wiring.Component):
 
         def frame_byte(byte):
             """Account one frame byte (data or padding, ``byte``, emitted in the same cycle)."""
-            m.d.sync += [crc_en.eq(1), count.eq(count + (count != (1 << 14) - 1))]
+            m.d.sync += [crc_en.eq(1), count.eq(count + (count != (1 << 14) - 1)),
+                         short.eq(count < MIN_PAYLOAD - 2)]
 
         def report(underrun):
             m.d.sync += [
@@ -130,7 +134,7 @@ class TxEngine(wiring.Component):
                 with m.If(ce):
                     with m.If((ifg == IFG_BYTES) & self.frame_ready & self.enable):
                         emit(0x55)
-                        m.d.sync += [pre.eq(1), crc.eq(0xFFFFFFFF), count.eq(0)]
+                        m.d.sync += [pre.eq(1), crc.eq(0xFFFFFFFF), count.eq(0), short.eq(1)]
                         m.next = "PREAMBLE"
                     with m.Else():
                         emit(0, en=0)
@@ -151,7 +155,7 @@ class TxEngine(wiring.Component):
                         frame_byte(beat.data)
                         with m.If(beat.last):
                             m.d.comb += self.last_taken.eq(1)
-                            with m.If(count + 1 < MIN_PAYLOAD):
+                            with m.If(short):
                                 m.next = "PAD"
                             with m.Else():
                                 m.d.sync += phase.eq(0)
@@ -167,7 +171,7 @@ class TxEngine(wiring.Component):
                 with m.If(ce):
                     emit(0x00)
                     frame_byte(Const(0, 8))
-                    with m.If(count + 1 == MIN_PAYLOAD):
+                    with m.If(~short):
                         m.d.sync += phase.eq(0)
                         m.next = "FCS"
             with m.State("FCS"):

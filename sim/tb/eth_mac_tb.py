@@ -413,7 +413,7 @@ async def tx_frames(dut):
     IFG >= 12 byte times; parsed back by scapy, written to a pcap that tshark reads cleanly."""
     b = await Bench(dut).start()
     payloads = [scapy_frame(b.rng, s) for s in (60, 64, 128, 256, 512, 1024, 1514)]
-    payloads += [scapy_frame(b.rng, 60, kind="raw")[:s] for s in (14, 20, 42)]   # padded by the MAC
+    payloads += [scapy_frame(b.rng, 60, kind="raw")[:s] for s in (14, 20, 42, 59)]   # padded by the MAC
     payloads += [scapy_frame(b.rng, b.rng.randrange(60, 1515)) for _ in range(10)]
     b.tx_src.set_pause_generator(pauses(b.rng, 0.1))
     mon = TxEnMonitor(b.tx_clk, b.tx_en)
