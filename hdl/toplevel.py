@@ -13,7 +13,7 @@ from amaranth.hdl import ValueCastable, _ir
 from amaranth.lib import wiring
 
 
-__all__ = ["verilog_ports", "convert", "NO_INIT", "strip_memory_init"]
+__all__ = ["verilog_ports", "convert", "NO_INIT", "NO_INIT_NO_RW_CHECK", "strip_memory_init"]
 
 
 #: Attributes for ``lib.memory.Memory(..., attrs=NO_INIT)``: the memory is never read before it is
@@ -22,6 +22,12 @@ __all__ = ["verilog_ports", "convert", "NO_INIT", "strip_memory_init"]
 #: minutes on memories of thousands of words (a 16 K-entry memory: > 2 min for ``read_verilog``
 #: alone, 6 s for the same design without the initialisers).
 NO_INIT = {"atsoc_no_init": 1}
+
+#: :data:`NO_INIT`, and the memory's write and read ports never address the same word in the same
+#: cycle, by construction of the block that owns it: yosys's ``no_rw_check`` attribute then leaves
+#: out the logic it otherwise adds to emulate a read during a write to the same address (an address
+#: compare and bypass flip-flops, which would sit behind the read address on the critical path).
+NO_INIT_NO_RW_CHECK = {"atsoc_no_init": 1, "no_rw_check": 1}
 
 _NO_INIT_MEMORY = re.compile(
     r"(\(\* atsoc_no_init = [^*]*\*\)\n\s*reg \[[^\]]*\] (\S+) \[[^\]]*\];\n)"

@@ -41,6 +41,7 @@ def test_priority_queues_random():
                 ctx.set(dut.pid, p)
                 ctx.set(dut.pid_onehot, 1 << p)
                 ctx.set(dut.level, level)
+                ctx.set(dut.push_fresh, ctx.get(dut.fresh) >> p & 1)
                 model[p][level].append(word)
                 await ctx.tick()
                 ctx.set(dut.op, QueueOp.NONE)

@@ -662,3 +662,66 @@ def test_bank_with_array_logic():
     sim.add_clock(1e-8)
     sim.add_testbench(tb)
     sim.run()
+
+
+@pytest.mark.parametrize("delay", [0, 1, 3])
+def test_bridge_deferred_write_response(delay):
+    """With ``write_ack`` the B beat follows the target's ``w_ack`` (``delay`` cycles after the
+    strobe) by one cycle, carries ``w_err`` of the ack cycle, and no transaction is strobed in
+    between (a read offered meanwhile waits)."""
+    bridge = AXI4LiteBridge(addr_width=8, data_width=32, read_latency=1, write_ack=True)
+    m = Module()
+    m.submodules.bridge = bridge
+    port = bridge.reg
+    countdown, pending, err = Signal(4), Signal(), Signal()
+    with m.If(port.w_stb):
+        m.d.sync += [pending.eq(delay > 0), countdown.eq(delay - 1 if delay else 0),
+                     err.eq(port.w_data[0])]
+    with m.Elif(pending & (countdown != 0)):
+        m.d.sync += countdown.eq(countdown - 1)
+    with m.Elif(pending):
+        m.d.sync += pending.eq(0)
+    ack_now = (port.w_stb & (delay == 0)) | (pending & (countdown == 0) & ~port.w_stb)
+    m.d.comb += [port.w_ack.eq(ack_now), port.w_err.eq(Mux(port.w_stb, port.w_data[0], err))]
+    strobes = []
+
+    async def monitor(ctx):
+        async for _clk, _rst, w, r in ctx.tick().sample(port.w_stb, port.r_stb):
+            strobes.append((w, r))
+
+    async def tb(ctx):
+        axi = bridge.axi
+        for value, expect in ((0, Resp.OKAY), (1, Resp.SLVERR)):
+            strobes.clear()
+            ctx.set(axi.awaddr, 4)
+            ctx.set(axi.wdata, value)
+            ctx.set(axi.wstrb, 0xF)
+            ctx.set(axi.awvalid, 1)
+            ctx.set(axi.wvalid, 1)
+            ctx.set(axi.araddr, 8)
+            ctx.set(axi.arvalid, 1)                  # a read offered together with the write
+            await ctx.tick().until(axi.awready & axi.wready)
+            ctx.set(axi.awvalid, 0)
+            ctx.set(axi.wvalid, 0)
+            cycles = 0
+            while not ctx.get(axi.bvalid):
+                assert not ctx.get(axi.arready), "a read accepted before the write's response"
+                await ctx.tick()
+                cycles += 1
+            assert cycles == delay           # B one cycle after the ack (the handshake edge is behind us)
+            assert ctx.get(axi.bresp) == expect.value
+            ctx.set(axi.bready, 1)
+            await ctx.tick().until(axi.arready)
+            ctx.set(axi.arvalid, 0)
+            ctx.set(axi.bready, 0)
+            ctx.set(axi.rready, 1)
+            await ctx.tick().until(axi.rvalid)
+            ctx.set(axi.rready, 0)
+            await ctx.tick()
+            assert [s for s in strobes if s != (0, 0)] == [(1, 0), (0, 1)], strobes
+
+    sim = Simulator(m)
+    sim.add_clock(1e-8)
+    sim.add_process(monitor)
+    sim.add_testbench(tb)
+    sim.run()

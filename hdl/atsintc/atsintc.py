@@ -185,8 +185,11 @@ class ATSINTC(wiring.Component):
         irq_take_owner_oh = chosen[len(c_line) + 1:len(c_line) + 1 + NP]
         irq_take_owner = chosen[len(c_line) + 1 + NP:]
         wake_issue, wake_ok = Signal(), Signal()
+        c_valid_next = Signal()
+        m.d.comb += c_valid_next.eq(Mux(wake_try & ~wake_issue, c_valid, want.any()))
+        m.d.sync += c_valid.eq(c_valid_next)
         with m.If(~(wake_try & ~wake_issue)):        # a candidate waits for its turn
-            m.d.sync += [c_valid.eq(want.any()), c_line_oh.eq(irq_first), c_line.eq(irq_line),
+            m.d.sync += [c_line_oh.eq(irq_first), c_line.eq(irq_line),
                          c_take.eq(irq_take), c_owner_oh.eq(irq_take_owner_oh),
                          c_owner.eq(irq_take_owner)]
         m.d.comb += [irqq.take_queue.eq(c_line), irqq.take_select.eq(c_line_oh)]
@@ -203,17 +206,21 @@ class ATSINTC(wiring.Component):
         s_proc, s_oh, s_level = Signal(pb), Signal(NP), Signal(lb)
         stream_issue, stream_ok = Signal(), Signal()
         m.d.comb += enq.tready.eq(~sv & (in_bad | ~any_of(in_oh, full)))
-        with m.If(stream_ok):
-            m.d.sync += sv.eq(0)
-        with m.If(enq.tvalid & enq.tready):
-            m.d.sync += [sv.eq(1), s_bad.eq(in_bad), s_word.eq(enq.tdata), s_proc.eq(enq.tdest[:pb]),
+        s_take = enq.tvalid & enq.tready
+        sv_next, s_bad_next, s_oh_next = Signal(), Signal(), Signal(NP)
+        m.d.comb += [sv_next.eq(s_take | (sv & ~stream_ok)), s_bad_next.eq(Mux(s_take, in_bad, s_bad)),
+                     s_oh_next.eq(Mux(s_take, in_oh, s_oh))]
+        m.d.sync += sv.eq(sv_next)
+        with m.If(s_take):
+            m.d.sync += [s_bad.eq(in_bad), s_word.eq(enq.tdata), s_proc.eq(enq.tdest[:pb]),
                          s_oh.eq(in_oh), s_level.eq(enq.tuser[:lb])]
-        # The beat is tried when hardware has its turn unless its process was full in the previous
-        # cycle (``s_full``, a register), and served if its process is not full now (it may have
-        # filled up since the beat was taken); otherwise it stays.
+        # The beat is tried (granted) unless its process was full in the cycle before (``s_full``,
+        # a register), and served if its process is not full now (it may have filled up since the
+        # beat was taken); otherwise it stays.
         s_full = Signal()
-        m.d.sync += s_full.eq(any_of(s_oh, full))
+        m.d.sync += s_full.eq(any_of(s_oh_next, full))
         stream_try = sv & (s_bad | ~s_full)
+        stream_try_next = sv_next & (s_bad_next | ~any_of(s_oh_next, full))
 
         # -- the captured bus write (stage R of a bus write) -------------------------------------
         # The AW/W handshake registers the decoded write, the checks that depend on the request
@@ -264,7 +271,10 @@ class ATSINTC(wiring.Component):
         # (the bridge holds every other bus operation off), so the write is not issued in the
         # cycle after a hardware push (``hw_pushed``), when the register may not show it yet.
         tgt_in_oh = Mux(wdec.hit.send, onehot(send_q_in[:pb]), onehot(wp_in))
-        tgt_sel = Mux(wv, Mux(w_hit["send"], w_sq_oh, w_p_oh), tgt_in_oh)
+        w_tgt_oh = Signal(NP)
+        with m.If(port.w_stb):
+            m.d.sync += w_tgt_oh.eq(tgt_in_oh)
+        tgt_sel = Mux(wv, w_tgt_oh, tgt_in_oh)
         full_tgt, hw_pushed = Signal(), Signal()
         m.d.sync += full_tgt.eq(any_of(tgt_sel, full))
         full_wp = full_sq = full_tgt
@@ -279,11 +289,12 @@ class ATSINTC(wiring.Component):
         # of that line changes them while a write waits (nothing else touches either while the
         # bridge holds the bus): a registration is not issued in the cycle after such a wake
         # (``w_line_woken``), when the registers do not show it yet.
-        irq_bq_full, line_pending, w_line_woken = Signal(), Signal(), Signal()
+        irq_bq_full, line_pending, w_line_woken, w_line_woken_next = Signal(), Signal(), Signal(), Signal()
         m.d.sync += [irq_bq_full.eq(any_of(line_sel, Cat(*[irqq.counts[(n + 1) * icb - 1]
                                                             for n in range(NIRQ)]))),
                      line_pending.eq(any_of(line_sel, irq_pend)),
-                     w_line_woken.eq(wake_ok & any_of(c_line_oh, line_sel))]
+                     w_line_woken.eq(w_line_woken_next)]
+        m.d.comb += w_line_woken_next.eq(wake_ok & any_of(c_line_oh, line_sel))
         queue_reg = w_hit["enqueue"] | w_hit["send"] | w_hit["ipc_handler"] | w_hit["intr_handler"]
         werr = Signal(8)
 
@@ -374,26 +385,38 @@ class ATSINTC(wiring.Component):
         # Who is issued depends on registers only (and on the bridge's read strobe); the checks
         # that depend on the state (a full process, ...) only enable the actions of the operation
         # issued, so no state check lies in series with the arbitration.
-        hw_try = wake_try | stream_try
-        # ``busy``: the queues execute the second cycle of an operation (a register). ``stall``
-        # holds the bridge off, from registers only (the bridge's handshake stays off every long
-        # path).
+        # Who goes in a cycle is granted at the end of the cycle before, into registers (g_*), from
+        # the next values of the request registers; only a dequeue, which is issued in its AR
+        # handshake cycle, is decided in its own cycle, and only when no hardware request is
+        # granted (``stall``). The checks that depend on the state (a full process, ...) only
+        # enable the actions of the operation that goes. Policy: after a bus operation, hardware
+        # first; otherwise a captured write first; hardware does not take the bus's turn while a
+        # write waits (even a write held for stale registers, so a flood of hardware pushes cannot
+        # keep it stale), and a dequeue gets every cycle in which no hardware request is granted.
+        g_wake, g_stream, g_write = Signal(), Signal(), Signal()
+        # ``busy``: the queues execute the second cycle of an operation (a register); a granted
+        # operation waits for it (it stays granted: its request stays).
         busy = queues.busy
-        hw_first = hw_try & last_was_bus
-        m.d.comb += port.stall.eq(busy | hw_first)
-        w_stale = hw_pushed | (w_hit["intr_handler"] & w_line_woken)
-        m.d.comb += w_issue.eq(wv & ~busy & ~hw_first & ~w_stale)
-        # Hardware goes when it is its turn, or when the bus offers nothing (``r_offer``: no path
-        # through ``stall``, so ``hw_try`` is not in series with the bridge's handshake).
-        hw_turn = ~busy & (last_was_bus | (~port.r_offer & ~wv))
-        hw_issue = hw_try & hw_turn
-        m.d.comb += [wake_issue.eq(wake_try & hw_turn), stream_issue.eq(stream_try & ~wake_try & hw_turn)]
-        # (A write that waits for stale registers also holds hardware off in the bus's turn, so a
-        # flood of hardware pushes cannot keep its registers stale forever.)
+        m.d.comb += port.stall.eq(busy | g_wake | g_stream)
+        m.d.comb += [w_issue.eq(g_write & ~busy), wake_issue.eq(g_wake & ~busy),
+                     stream_issue.eq(g_stream & ~busy)]
         m.d.comb += wake_ok.eq(wake_issue & ~(c_take & any_of(c_owner_oh, full)))
         m.d.comb += stream_ok.eq(stream_issue & (s_bad | ~any_of(s_oh, full)))
-        m.d.sync += hw_pushed.eq((wake_ok & c_take) | (stream_ok & ~s_bad))
-        m.d.sync += irq_reg_r.eq(w_issue & w_hit["intr_handler"])
+        hw_pushed_next, irq_reg_next, lwb_next = Signal(), Signal(), Signal()
+        m.d.comb += [hw_pushed_next.eq((wake_ok & c_take) | (stream_ok & ~s_bad)),
+                     irq_reg_next.eq(w_issue & w_hit["intr_handler"])]
+        m.d.sync += [hw_pushed.eq(hw_pushed_next), irq_reg_r.eq(irq_reg_next), last_was_bus.eq(lwb_next)]
+        m.d.comb += lwb_next.eq(Mux(port.r_stb | w_issue, 1,
+                                    Mux(wake_issue | stream_issue, 0, last_was_bus)))
+        wv_next = port.w_stb | (wv & ~w_issue)
+        w_intr_next = Mux(port.w_stb, wdec.hit.intr_handler, w_hit["intr_handler"])
+        write_can_next = wv_next & ~hw_pushed_next & ~(w_intr_next & w_line_woken_next)
+        wake_try_next = c_valid_next & ~irq_reg_next
+        hw_next = wake_try_next | stream_try_next
+        hw_may = lwb_next | ~wv_next
+        m.d.sync += [g_write.eq(write_can_next & ~(hw_next & lwb_next)),
+                     g_wake.eq(wake_try_next & hw_may),
+                     g_stream.eq(stream_try_next & ~wake_try_next & hw_may)]
 
         # The queue operation's operands are flat AND-OR selections by one flag per source (set
         # by the decisions below), not multiplexers nested in the order of the decisions.
@@ -401,7 +424,6 @@ class ATSINTC(wiring.Component):
         push_w, push_wake, push_stream, pop_bus = Signal(), Signal(), Signal(), Signal()
         rpa = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
         rpa_oh = onehot(rpa)
-        w_tgt_oh = Mux(w_hit["send"], w_sq_oh, w_p_oh)
         w_tgt = Mux(w_hit["send"], w_data[:pb], w_p)
         w_level_q = Mux(w_hit["enqueue"], w_level, 0)
 
@@ -415,6 +437,9 @@ class ATSINTC(wiring.Component):
             queues.pid.eq(sel(push_w, w_tgt) | sel(push_wake, c_owner) | sel(push_stream, s_proc)
                           | sel(pop_bus, rpa)),
             queues.level.eq(sel(push_w, w_level_q) | sel(push_stream, s_level)),
+            queues.push_fresh.eq((push_w & any_of(w_tgt_oh, queues.fresh))
+                                 | (push_wake & any_of(c_owner_oh, queues.fresh))
+                                 | (push_stream & any_of(s_oh, queues.fresh))),
         ]
 
         def push(src):
@@ -432,7 +457,6 @@ class ATSINTC(wiring.Component):
             pass
 
         with m.Elif(port.r_stb):
-            m.d.sync += last_was_bus.eq(1)
             with m.If(rdec.hit.dequeue):
                 m.d.comb += pop_bus.eq(1)
                 for k in range(NP):
@@ -440,7 +464,6 @@ class ATSINTC(wiring.Component):
                         m.d.sync += notify_pend[k].eq(0)
 
         with m.Elif(w_issue):
-            m.d.sync += last_was_bus.eq(1)
             # Refused operations only record their cause. Each accepted operation below tests its
             # own conditions (the complement of its causes), so no action waits for the whole
             # error multiplexer.
@@ -485,8 +508,7 @@ class ATSINTC(wiring.Component):
                 with m.If(w_strb01[1]):
                     m.d.sync += notify_hart[w_p].eq(w_data[8:14])
 
-        with m.Elif(hw_try):
-            m.d.sync += last_was_bus.eq(0)
+        with m.Elif(wake_issue | stream_issue):
             with m.If(wake_ok):
                 m.d.comb += served.eq(c_line_oh)
                 with m.If(c_take):

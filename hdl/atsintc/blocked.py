@@ -11,7 +11,7 @@ from amaranth.lib import enum, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..toplevel import NO_INIT
+from ..toplevel import NO_INIT_NO_RW_CHECK
 
 
 __all__ = ["BlockedOp", "BlockedQueues"]
@@ -82,8 +82,10 @@ class BlockedQueues(wiring.Component):
         m = Module()
         Q, D, T = self._q, self._d, self._t
         sb, cb = self.slot_bits, self.count_bits
+        # The read port's data matters only after a TAKE, which never shares a cycle with an
+        # APPEND (the only write): no read-during-write logic.
         m.submodules.mem = mem = Memory(shape=64, depth=(1 << self.queue_bits) * (1 << sb), init=[],
-                                        attrs=NO_INIT)
+                                        attrs=NO_INIT_NO_RW_CHECK)
         wp, rp = mem.write_port(), mem.read_port()
         m.d.comb += self.data.eq(rp.data)
 

@@ -18,7 +18,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..toplevel import NO_INIT
+from ..toplevel import NO_INIT, NO_INIT_NO_RW_CHECK
 
 
 __all__ = ["ChannelQueues"]
@@ -77,7 +77,10 @@ class ChannelQueues(wiring.Component):
         qb, sb, cb, pb = self.queue_bits, self.slot_bits, self.count_bits, self.pending_bits
         m.submodules.state = state = self.state_memory
         sw, sr = state.write_port(), state.read_port(domain="comb")
-        m.submodules.words = words = Memory(shape=64, depth=(1 << qb) * (1 << sb), init=[], attrs=NO_INIT)
+        # The read data matters only after a take, which never shares a cycle with an append (the
+        # only write): no read-during-write logic.
+        m.submodules.words = words = Memory(shape=64, depth=(1 << qb) * (1 << sb), init=[],
+                                            attrs=NO_INIT_NO_RW_CHECK)
         ww, wr = words.write_port(), words.read_port()
 
         # The channel being operated on and its state word (registers, loaded by a lookup).

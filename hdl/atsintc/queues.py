@@ -32,7 +32,7 @@ from amaranth.lib import enum, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..toplevel import NO_INIT
+from ..toplevel import NO_INIT, NO_INIT_NO_RW_CHECK
 
 
 __all__ = ["QueueOp", "PriorityQueues"]
@@ -56,6 +56,12 @@ class PriorityQueues(wiring.Component):
     ----------
     op, pid, level : in
         The operation issued in this cycle (only while ``busy`` is low).
+    fresh : out, one bit per process
+        The process still has never-used entries (its next PUSH takes one cycle); a register bit.
+    push_fresh : in
+        With a PUSH: ``fresh`` of its process, selected by the caller (in parallel with its
+        decision, from the same one-hot selects, so that ``busy`` does not wait for a selection
+        behind ``pid_onehot``).
     pid_onehot : in
         ``pid`` as a one-hot vector (``processes`` bits): the per-process counters of the issue
         stage are enabled from it, so they do not wait for a decoder of the multiplexed ``pid``
@@ -82,6 +88,7 @@ class PriorityQueues(wiring.Component):
         self.level_bits = max(1, (priorities - 1).bit_length())
         super().__init__({
             "op": In(QueueOp), "pid": In(self.proc_bits), "pid_onehot": In(processes),
+            "fresh": Out(processes), "push_fresh": In(1),
             "level": In(self.level_bits),
             "word": In(64),
             "busy": Out(1), "pop_word": Out(64),
@@ -123,7 +130,8 @@ class PriorityQueues(wiring.Component):
         # the one-hot select.
         b_push, b_pop, b_fresh = Signal(), Signal(), Signal()
         b_pid, b_level, b_entry = Signal(pb), Signal(lb), Signal(ib)
-        fresh = Cat(*[self.pid_onehot[pp] & ~bump[pp][cb - 1] for pp in range(NP)]).any()
+        m.d.comb += self.fresh.eq(Cat(*[~bump[pp][cb - 1] for pp in range(NP)]))
+        fresh = self.push_fresh
         entry_a = Signal(ib)
         for b in range(ib):
             m.d.comb += entry_a[b].eq(Cat(*[self.pid_onehot[pp] & bump[pp][b] for pp in range(NP)]).any())
@@ -140,8 +148,12 @@ class PriorityQueues(wiring.Component):
         # -- stage B: the linked lists ----------------------------------------------------------
         depth = NP * CAP
         # Never read before written (entries come from the bump counter first): no initial contents.
-        m.submodules.words = words = Memory(shape=64, depth=depth, init=[], attrs=NO_INIT)
-        m.submodules.links = links = Memory(shape=ib, depth=depth, init=[], attrs=NO_INIT)
+        # Stage B carries out one operation at a time, so no word is read and written in the same
+        # cycle (a push writes ``words``, a pop reads it; a push reads the link of the free entry it
+        # takes and writes the link of its level's tail, another entry; a pop's second cycle, the
+        # only other link write, overlaps no operation): no read-during-write logic.
+        m.submodules.words = words = Memory(shape=64, depth=depth, init=[], attrs=NO_INIT_NO_RW_CHECK)
+        m.submodules.links = links = Memory(shape=ib, depth=depth, init=[], attrs=NO_INIT_NO_RW_CHECK)
         words_w, words_r = words.write_port(), words.read_port()
         links_w, links_r = links.write_port(), links.read_port()
 

@@ -68,9 +68,7 @@ class RegisterPortSignature(wiring.Signature):
     * With ``write_ack`` the write response is deferred: the target raises ``w_ack`` for one cycle,
       in the cycle of the strobe or any later one, and ``w_err`` is sampled in that cycle. No other
       transaction is strobed in between. A target that decides a write a cycle after its strobe
-      (from registered operands) uses it. Such a port also has ``r_offer``: a read may be strobed
-      in this cycle if ``stall`` is low (``r_stb`` implies ``r_offer & ~stall``), so that the
-      target can arbitrate its other work against a read without a path through ``stall``.
+      (from registered operands) uses it.
     * ``stall`` (from the target): while high, the bridge accepts no new transaction (its
       ``awready``/``wready``/``arready`` stay low); a target that is busy with other work uses it.
       It must not depend combinationally on the strobes. Targets that never stall leave it at 0.
@@ -98,7 +96,6 @@ class RegisterPortSignature(wiring.Signature):
         }
         if write_ack:
             members["w_ack"] = In(1)
-            members["r_offer"] = Out(1)
         super().__init__(members)
 
     def __eq__(self, other):
@@ -153,17 +150,10 @@ class AXI4LiteBridge(wiring.Component):
         r_pipe = Signal(self._read_latency)
         b_done = axi.bvalid & axi.bready
         r_done = axi.rvalid & axi.rready
-        idle = ~busy | b_done | r_done
-        free = idle & ~reg.stall
+        free = (~busy | b_done | r_done) & ~reg.stall
 
         do_write = free & axi.awvalid & axi.wvalid
         do_read = free & axi.arvalid & ~do_write
-        if self._write_ack:
-            # A superset of "a read would be strobed": the response registers stand for the
-            # response handshakes (so a held response can cost the target's other work a cycle),
-            # which keeps the master's ready signals off the target's arbitration.
-            m.d.comb += reg.r_offer.eq((~busy | axi.bvalid | axi.rvalid) & axi.arvalid
-                                       & ~(axi.awvalid & axi.wvalid))
 
         m.d.comb += [
             axi.awready.eq(do_write),
