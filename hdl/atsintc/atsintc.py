@@ -394,13 +394,21 @@ class ATSINTC(wiring.Component):
         # write waits (even a write held for stale registers, so a flood of hardware pushes cannot
         # keep it stale), and a dequeue gets every cycle in which no hardware request is granted.
         g_wake, g_stream, g_write = Signal(), Signal(), Signal()
+        push_w, push_wake, push_stream, pop_bus = Signal(), Signal(), Signal(), Signal()
         # ``busy``: the queues execute the second cycle of an operation (a register); a granted
         # operation waits for it (it stays granted: its request stays).
         busy = queues.busy
         m.d.comb += port.stall.eq(busy | g_wake | g_stream)
         m.d.comb += [w_issue.eq(g_write & ~busy), wake_issue.eq(g_wake & ~busy),
                      stream_issue.eq(g_stream & ~busy)]
-        m.d.comb += wake_ok.eq(wake_issue & ~(c_take & any_of(c_owner_oh, full)))
+        # The candidate owner's "full" is a register (selected a cycle ahead from the candidate's
+        # next owner); a wake is not granted in the cycle after any push, when it might not show
+        # that push yet (a pop can only make it stale the safe way: the wake then goes without
+        # effect and the line is chosen again).
+        c_owner_full = Signal()
+        m.d.sync += c_owner_full.eq(any_of(Mux(wake_try & ~wake_issue, c_owner_oh, irq_take_owner_oh),
+                                           full))
+        m.d.comb += wake_ok.eq(wake_issue & ~(c_take & c_owner_full))
         m.d.comb += stream_ok.eq(stream_issue & (s_bad | ~any_of(s_oh, full)))
         hw_pushed_next, irq_reg_next, lwb_next = Signal(), Signal(), Signal()
         m.d.comb += [hw_pushed_next.eq((wake_ok & c_take) | (stream_ok & ~s_bad)),
@@ -415,13 +423,12 @@ class ATSINTC(wiring.Component):
         hw_next = wake_try_next | stream_try_next
         hw_may = lwb_next | ~wv_next
         m.d.sync += [g_write.eq(write_can_next & ~(hw_next & lwb_next)),
-                     g_wake.eq(wake_try_next & hw_may),
+                     g_wake.eq(wake_try_next & hw_may & ~(push_w | push_wake | push_stream)),
                      g_stream.eq(stream_try_next & ~wake_try_next & hw_may)]
 
         # The queue operation's operands are flat AND-OR selections by one flag per source (set
         # by the decisions below), not multiplexers nested in the order of the decisions.
         WORD_W, WORD_STREAM, WORD_IRQ, WORD_IPC = range(4)
-        push_w, push_wake, push_stream, pop_bus = Signal(), Signal(), Signal(), Signal()
         rpa = port.r_addr[12:12 + pb] if NP > 1 else Const(0, 1)
         rpa_oh = onehot(rpa)
         w_tgt = Mux(w_hit["send"], w_data[:pb], w_p)
@@ -429,6 +436,14 @@ class ATSINTC(wiring.Component):
 
         def sel(flag, value):
             return Mux(flag, value, 0)
+
+        ib = queues.index_bits
+        next_fresh = [queues.next_fresh[k * ib:(k + 1) * ib] for k in range(NP)]
+
+        def pick(select):
+            """The next never-used entry of the process selected by the one-hot ``select``."""
+            return Cat(*[Cat(*[select[k] & next_fresh[k][b] for k in range(NP)]).any()
+                         for b in range(ib)])
 
         m.d.comb += [
             queues.op.eq(Cat(push_w | push_wake | push_stream, pop_bus)),
@@ -440,6 +455,8 @@ class ATSINTC(wiring.Component):
             queues.push_fresh.eq((push_w & any_of(w_tgt_oh, queues.fresh))
                                  | (push_wake & any_of(c_owner_oh, queues.fresh))
                                  | (push_stream & any_of(s_oh, queues.fresh))),
+            queues.push_entry.eq(sel(push_w, pick(w_tgt_oh)) | sel(push_wake, pick(c_owner_oh))
+                                 | sel(push_stream, pick(s_oh))),
         ]
 
         def push(src):
@@ -453,17 +470,17 @@ class ATSINTC(wiring.Component):
         # register (both still hold it then: neither is reloaded before the cycle after the issue).
         m.d.comb += queues.word.eq(Array([w_data, s_word, irqq.data, ipcq.data])[word_src])
 
-        with m.If(busy):
-            pass
-
-        with m.Elif(port.r_stb):
+        # The three sources below never go in the same cycle (the grants are exclusive, a granted
+        # hardware request stalls the bridge, a captured write keeps it busy), so each block is
+        # enabled by its own condition only, not by the others' complements.
+        with m.If(port.r_stb):
             with m.If(rdec.hit.dequeue):
                 m.d.comb += pop_bus.eq(1)
                 for k in range(NP):
                     with m.If(rpa_oh[k]):
                         m.d.sync += notify_pend[k].eq(0)
 
-        with m.Elif(w_issue):
+        with m.If(w_issue):
             # Refused operations only record their cause. Each accepted operation below tests its
             # own conditions (the complement of its causes), so no action waits for the whole
             # error multiplexer.
@@ -508,7 +525,7 @@ class ATSINTC(wiring.Component):
                 with m.If(w_strb01[1]):
                     m.d.sync += notify_hart[w_p].eq(w_data[8:14])
 
-        with m.Elif(wake_issue | stream_issue):
+        with m.If(wake_issue | stream_issue):
             with m.If(wake_ok):
                 m.d.comb += served.eq(c_line_oh)
                 with m.If(c_take):

@@ -58,10 +58,12 @@ class PriorityQueues(wiring.Component):
         The operation issued in this cycle (only while ``busy`` is low).
     fresh : out, one bit per process
         The process still has never-used entries (its next PUSH takes one cycle); a register bit.
-    push_fresh : in
-        With a PUSH: ``fresh`` of its process, selected by the caller (in parallel with its
-        decision, from the same one-hot selects, so that ``busy`` does not wait for a selection
-        behind ``pid_onehot``).
+    next_fresh : out, ``processes`` entry indices
+        Each process's next never-used entry (flattened, ``index_bits`` each; registers).
+    push_fresh, push_entry : in
+        With a PUSH: ``fresh`` and ``next_fresh`` of its process, selected by the caller (in
+        parallel with its decision, from the same one-hot selects, so that neither ``busy`` nor
+        the entry register waits for a selection behind ``pid_onehot``).
     pid_onehot : in
         ``pid`` as a one-hot vector (``processes`` bits): the per-process counters of the issue
         stage are enabled from it, so they do not wait for a decoder of the multiplexed ``pid``
@@ -89,6 +91,7 @@ class PriorityQueues(wiring.Component):
         super().__init__({
             "op": In(QueueOp), "pid": In(self.proc_bits), "pid_onehot": In(processes),
             "fresh": Out(processes), "push_fresh": In(1),
+            "next_fresh": Out(processes * self.index_bits), "push_entry": In(self.index_bits),
             "level": In(self.level_bits),
             "word": In(64),
             "busy": Out(1), "pop_word": Out(64),
@@ -132,9 +135,8 @@ class PriorityQueues(wiring.Component):
         b_pid, b_level, b_entry = Signal(pb), Signal(lb), Signal(ib)
         m.d.comb += self.fresh.eq(Cat(*[~bump[pp][cb - 1] for pp in range(NP)]))
         fresh = self.push_fresh
-        entry_a = Signal(ib)
-        for b in range(ib):
-            m.d.comb += entry_a[b].eq(Cat(*[self.pid_onehot[pp] & bump[pp][b] for pp in range(NP)]).any())
+        m.d.comb += self.next_fresh.eq(Cat(*[bump[pp][:ib] for pp in range(NP)]))
+        entry_a = self.push_entry
         # The process and level also one-hot, so that each level's counter is enabled by an AND
         # of two registered bits.
         b_pid_oh, b_level_oh = Signal(NP), Signal(NL)
@@ -206,13 +208,28 @@ class PriorityQueues(wiring.Component):
 
         p, l = b_pid, b_level
         entry = Signal(ib)
+        # A push's word is written one cycle after its list work (stage C), from registers: the
+        # word may come straight from a blocked queue's block RAM output (slow clock-to-output),
+        # which then meets a register rather than this memory's data input. A pop in the cycle of
+        # that write whose head is the pushed entry takes the word from the stage-C register
+        # (``fwd``): the entry is the head of the process's best level exactly when its level was
+        # empty and no better level held an entry.
+        c_en, c_addr, c_word = Signal(), Signal(len(words_w.addr)), Signal(64)
+        c_best, c_pid_oh = Signal(), Signal(NP)
+        m.d.sync += c_en.eq(b_push)
+        with m.If(b_push):
+            # The levels better than l (none is better than the largest value l can take).
+            lower = Cat(*[(l > ll) if ll < (1 << lb) - 1 else Const(0, 1) for ll in range(NL)])
+            m.d.sync += [c_addr.eq(addr(p, entry)), c_word.eq(self.word), c_pid_oh.eq(b_pid_oh),
+                         c_best.eq(~nonempty[p].bit_select(l, 1) & ~(nonempty[p] & lower).any())]
         m.d.comb += [entry.eq(Mux(b_fresh, b_entry, free_top[p])),
-                     words_w.addr.eq(addr(p, entry)),
-                     words_w.data.eq(self.word),
+                     words_w.addr.eq(c_addr), words_w.data.eq(c_word), words_w.en.eq(c_en),
                      words_r.addr.eq(addr(p, head_best[p])),
                      words_r.en.eq(b_pop)]
+        fwd, fwd_word = Signal(), Signal(64)
+        with m.If(b_pop):
+            m.d.sync += [fwd.eq(c_en & c_best & (c_pid_oh & b_pid_oh).any()), fwd_word.eq(c_word)]
         with m.If(b_push):
-            m.d.comb += words_w.en.eq(1)
             with m.If(nonempty[p].bit_select(l, 1)):
                 m.d.comb += [links_w.addr.eq(addr(p, tail[p][l])), links_w.data.eq(entry),
                              links_w.en.eq(1)]
@@ -243,5 +260,5 @@ class PriorityQueues(wiring.Component):
                          links_w.en.eq(1)]
         # r_has is held until the next POP executes, and so is the word read port (enabled only
         # by a POP), so pop_word holds the result as long as the bus needs it.
-        m.d.comb += self.pop_word.eq(Mux(r_has, words_r.data, 0))
+        m.d.comb += self.pop_word.eq(Mux(r_has, Mux(fwd, fwd_word, words_r.data), 0))
         return m
