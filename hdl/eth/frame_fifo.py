@@ -11,11 +11,18 @@ One block-RAM FIFO per direction is both the frame store and the clock-domain cr
   frame is committed (delivered) or rolled back (its space is reused), so whole frames are kept
   or dropped and the PHY side never waits (dma_eth.md, "Receive").
 
-Pointers are ``log2(depth) + 1`` bits, binary in their own domain and gray-coded across (two
-flip-flop synchronisers per bit), as in ``amaranth.lib.fifo.AsyncFIFO``, whose read side this
-follows: the read port is addressed with the next read position, so ``r_data`` is the head of
-the FIFO whenever ``r_rdy``. Read and write ports are in different clock domains, so the block
-RAM needs no read/write collision logic.
+Pointers are ``log2(depth) + 1`` bits. The read pointer moves by at most one entry per read
+clock, so it crosses gray-coded through two flip-flop synchronisers per bit, as in
+``amaranth.lib.fifo.AsyncFIFO``, whose read side this follows: the read port is addressed with
+the next read position, so ``r_data`` is the head of the FIFO whenever ``r_rdy``. The published
+write pointer jumps by a whole frame at a commit: in gray code several bits would change at once,
+and a synchroniser sampling during the change (the bits' routes differ by up to nanoseconds,
+unconstrained between clocks) could see a mix of old and new bits, a pointer beyond the
+committed data. So it crosses as a held value on a handshake (:class:`.cdc.HandshakeCrossing`):
+the writer copies its committed position into a register that stays still until the reader has
+captured it; commits in the meantime are published by the next handshake (a few cycles each).
+Read and write ports are in different clock domains, so the block RAM needs no read/write
+collision logic.
 
 With ``lanes > 1`` an entry (a word) has ``lanes`` lanes that are written one at a time, in
 order, through a write port with lane enables (byte enables of the block RAM: DP16KD writes
@@ -33,20 +40,14 @@ from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from .cdc import HandshakeCrossing
+
 
 __all__ = ["AsyncFrameFIFO"]
 
 
 def _gray(v):
     return v ^ v[1:]
-
-
-def _binary(g):
-    """The binary value of gray code ``g`` (bit i is the XOR of bits i and above)."""
-    bits = [g[-1]]
-    for i in reversed(range(len(g) - 1)):
-        bits.insert(0, g[i] ^ bits[0])
-    return Cat(*bits)
 
 
 class AsyncFrameFIFO(wiring.Component):
@@ -61,7 +62,7 @@ class AsyncFrameFIFO(wiring.Component):
     w_domain, r_domain : str
         Write and read clock domains.
     rollback : bool
-        Implement ``rollback`` (it decodes the committed position from its gray code).
+        Implement ``rollback``.
     lanes : int
         Lanes per entry (a power of two): ``w_data`` is one lane, ``r_data`` ``lanes`` of them
         (lane 0 in the low bits).
@@ -121,8 +122,8 @@ class AsyncFrameFIFO(wiring.Component):
 
         # -- write side ----------------------------------------------------------------------
         w_bin = Signal(pbits)               # next write position
-        w_pub = Signal(pbits)               # end of the committed entries, gray: crosses to
-                                            # the read side (a rollback decodes it)
+        w_com = Signal(pbits)               # end of the committed entries
+        w_pub = Signal(pbits)               # a copy of ``w_com``, held while it crosses
         r_gray = Signal(pbits)              # read side: gray(r_bin)
         r_gray_w = Signal(pbits)            # the read position, gray, synchronised
         m.submodules.r_sync = FFSynchronizer(r_gray, r_gray_w, o_domain=self._w)
@@ -152,7 +153,7 @@ class AsyncFrameFIFO(wiring.Component):
         wd += full.eq(Mux(word_end, full_inc, full_after))
         m.d.comb += [
             self.w_rdy.eq(~full),
-            self.w_drained.eq(r_gray_w == w_pub),
+            self.w_drained.eq(r_gray_w == _gray(w_com)),
             w_next.eq(Mux(word_end, w_inc, w_bin)),
             wp.addr.eq(w_bin[:abits]),
         ]
@@ -166,20 +167,29 @@ class AsyncFrameFIFO(wiring.Component):
         else:
             m.d.comb += [wp.data.eq(self.w_data), wp.en.eq(write)]
         with m.If(self.commit):
-            wd += w_pub.eq(_gray(w_next))
+            wd += w_com.eq(w_next)
         if self._rollback:
             with m.If(self.rollback):
-                wd += w_bin.eq(_binary(w_pub))
+                wd += w_bin.eq(w_com)
             with m.Else():
                 wd += w_bin.eq(w_next)
         else:
             wd += w_bin.eq(w_next)
+        # Publication: when the crossing is free and there is something new, copy ``w_com``
+        # into ``w_pub``, then (next cycle, the copy settled) start the handshake.
+        m.submodules.w_cross = w_cross = HandshakeCrossing(pbits, i_domain=self._w, o_domain=self._r)
+        pub_start = Signal()
+        wd += pub_start.eq(0)
+        with m.If(~w_cross.i_busy & ~pub_start & (w_pub != w_com)):
+            wd += [w_pub.eq(w_com), pub_start.eq(1)]
+        m.d.comb += [w_cross.i_data.eq(w_pub), w_cross.i_start.eq(pub_start), w_cross.o_ready.eq(1)]
 
         # -- read side -----------------------------------------------------------------------
-        w_pub_r = Signal(pbits)
-        m.submodules.w_sync = FFSynchronizer(w_pub, w_pub_r, o_domain=self._r)
+        w_pub_r = Signal(pbits)             # the published position, captured
+        with m.If(w_cross.o_valid):
+            rd += w_pub_r.eq(w_cross.o_data)
         r_bin = Signal(pbits)
-        published = r_gray != w_pub_r
+        published = r_bin != w_pub_r
         r_next = Signal(pbits)
         rd += r_bin.eq(r_next)
         if not self._r_register:
@@ -199,7 +209,7 @@ class AsyncFrameFIFO(wiring.Component):
         r_inc = Signal(pbits)
         left_same, left_inc = Signal(), Signal()
         m.d.comb += [r_inc.eq(r_bin + 1), left_same.eq(published),
-                     left_inc.eq(_gray(r_inc) != w_pub_r)]
+                     left_inc.eq(r_inc != w_pub_r)]
         mem_full = Signal()
         out_full = Signal()
         out_data = Signal(self._width * lanes)
