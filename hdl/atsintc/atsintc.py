@@ -290,6 +290,13 @@ class ATSINTC(wiring.Component):
         # bridge holds the bus): a registration is not issued in the cycle after such a wake
         # (``w_line_woken``), when the registers do not show it yet.
         irq_bq_full, line_pending, w_line_woken, w_line_woken_next = Signal(), Signal(), Signal(), Signal()
+        # The line's tail slot likewise (only an append changes it, and only the write appends).
+        isb = irqq.slot_bits
+        w_line_tail = Signal(isb)
+        if isb:
+            m.d.sync += w_line_tail.eq(Cat(*[
+                Cat(*[line_sel[n] & irqq.tails[n * isb + b] for n in range(NIRQ)]).any()
+                for b in range(isb)]))
         m.d.sync += [irq_bq_full.eq(any_of(line_sel, Cat(*[irqq.counts[(n + 1) * icb - 1]
                                                             for n in range(NIRQ)]))),
                      line_pending.eq(any_of(line_sel, irq_pend)),
@@ -544,7 +551,7 @@ class ATSINTC(wiring.Component):
         # Operands that do not depend on the decision (addresses stay off the decision paths).
         m.d.comb += [ipcq.write.eq(w_issue & (w_hit["send"] | w_hit["ipc_handler"])),
                      ipcq.word.eq(w_data), irqq.word.eq(w_data), irqq.queue.eq(w_line), irqq.tag.eq(w_p),
-                     irqq.queue_select.eq(w_line_oh)]
+                     irqq.queue_select.eq(w_line_oh), irqq.append_slot.eq(w_line_tail)]
 
         # -- notification ------------------------------------------------------------------------
         # Combinational from registers: a process's notification, or a wake candidate with a

@@ -43,7 +43,9 @@ class BlockedQueues(wiring.Component):
         on ``take_queue`` instead (so that each address is ready before the operation is decided),
         whose one-hot form is ``take_select`` (each FIFO's head, count and head tag are updated
         from its own bit, with no decoder on the wake path); an APPEND likewise updates the FIFO
-        selected by the one-hot ``queue_select`` (``queue`` still addresses the memory).
+        selected by the one-hot ``queue_select``, writing at ``append_slot`` (``queue``'s tail slot,
+        selected by the caller from ``tails`` ahead of the APPEND: a TAKE leaves a FIFO's tail
+        slot unchanged, so only an APPEND to the same FIFO makes that selection stale).
     data : out
         The word taken by the previous cycle's TAKE.
     counts : out
@@ -72,6 +74,8 @@ class BlockedQueues(wiring.Component):
             members["take_queue"] = In(self.queue_bits)
             members["take_select"] = In(queues)
             members["queue_select"] = In(queues)
+            members["append_slot"] = In(self.slot_bits)
+            members["tails"] = Out(queues * self.slot_bits)
         if tag_bits:
             members["tag"] = In(tag_bits)
             members["head_tags"] = Out(queues * tag_bits)
@@ -110,7 +114,13 @@ class BlockedQueues(wiring.Component):
         q = self.queue
         tq = self.take_queue if self._split else q
         slot = Signal(sb)
-        m.d.comb += slot.eq(head[q] + cnt[q])       # wraps: depth is a power of two
+        if self._split:
+            m.d.comb += slot.eq(self.append_slot)
+            if sb:
+                for k in range(Q):
+                    m.d.comb += self.tails[k * sb:(k + 1) * sb].eq(head[k] + cnt[k])
+        else:
+            m.d.comb += slot.eq(head[q] + cnt[q])       # wraps: depth is a power of two
         # The addresses do not depend on the operation (the read data is used only after a TAKE,
         # the write is enabled only by an APPEND), which keeps ``op`` off the address paths.
         m.d.comb += [wp.addr.eq(Cat(slot, q)), wp.data.eq(self.word), rp.addr.eq(Cat(head[tq], tq))]
