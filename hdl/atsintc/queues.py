@@ -231,8 +231,7 @@ class PriorityQueues(wiring.Component):
             m.d.sync += [fwd.eq(c_en & c_best & (c_pid_oh & b_pid_oh).any()), fwd_word.eq(c_word)]
         with m.If(b_push):
             with m.If(nonempty[p].bit_select(l, 1)):
-                m.d.comb += [links_w.addr.eq(addr(p, tail[p][l])), links_w.data.eq(entry),
-                             links_w.en.eq(1)]
+                m.d.comb += links_w.en.eq(1)
             with m.Else():
                 m.d.sync += head[p][l].eq(entry)
             m.d.sync += tail[p][l].eq(entry)
@@ -256,8 +255,12 @@ class PriorityQueues(wiring.Component):
             # level sets its head).
             m.d.sync += [head[r_proc][r_level].eq(links_r.data), free_top[r_proc].eq(r_entry)]
             # The freed entry links to the previous top of the free list.
-            m.d.comb += [links_w.addr.eq(addr(r_proc, r_entry)), links_w.data.eq(free_top[r_proc]),
-                         links_w.en.eq(1)]
+            m.d.comb += links_w.en.eq(1)
+        # The link write's address and data depend only on which of the two writers it is (the
+        # pop's second cycle, or a push linking its level's old tail), not on the decisions that
+        # enable it.
+        m.d.comb += [links_w.addr.eq(Mux(second_pop, addr(r_proc, r_entry), addr(p, tail[p][l]))),
+                     links_w.data.eq(Mux(second_pop, free_top[r_proc], entry))]
         # r_has is held until the next POP executes, and so is the word read port (enabled only
         # by a POP), so pop_word holds the result as long as the bus needs it.
         m.d.comb += self.pop_word.eq(Mux(r_has, Mux(fwd, fwd_word, words_r.data), 0))
