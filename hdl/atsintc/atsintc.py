@@ -124,7 +124,7 @@ class ATSINTC(wiring.Component):
         notify_hart = Array(Signal(6, name=f"notify_hart_{p}") for p in range(NP))
         notify_pend = Array(Signal(name=f"notify_pending_{p}") for p in range(NP))
         stream_drops = Signal(32)
-        last_was_bus = Signal()
+        last_was_bus = Signal()      # the last operation issued came from the bus
         # Where the word of the PUSH issued in the previous cycle comes from (see below).
         word_src = Signal(2)
 
@@ -178,12 +178,17 @@ class ATSINTC(wiring.Component):
         # wide AND-OR in series).
         irq_first = Signal(NIRQ)
         m.d.comb += irq_first.eq(want & (~want + 1)[:NIRQ])
-        line_info = [Cat(Const(n, len(c_line)), irqq.nonempty[n], irq_owner_oh[n], irq_owner[n])
+        # Each line's owner is full (in parallel with ``want``; carried through the tree so that
+        # the new candidate's registered "owner full" does not wait for the tree's owner output).
+        line_owner_full = [any_of(irq_owner_oh[n], full) for n in range(NIRQ)]
+        line_info = [Cat(Const(n, len(c_line)), irqq.nonempty[n], irq_owner_oh[n], irq_owner[n],
+                         line_owner_full[n])
                      for n in range(NIRQ)]
         chosen = _lowest_first(m, want, line_info)
         irq_line, irq_take = chosen[:len(c_line)], chosen[len(c_line)]
         irq_take_owner_oh = chosen[len(c_line) + 1:len(c_line) + 1 + NP]
-        irq_take_owner = chosen[len(c_line) + 1 + NP:]
+        irq_take_owner = chosen[len(c_line) + 1 + NP:len(c_line) + 1 + NP + pb]
+        irq_take_owner_full = chosen[-1]
         wake_issue, wake_ok = Signal(), Signal()
         c_valid_next = Signal()
         m.d.comb += c_valid_next.eq(Mux(wake_try & ~wake_issue, c_valid, want.any()))
@@ -245,6 +250,7 @@ class ATSINTC(wiring.Component):
         w_send_bad, w_sq_oh = Signal(), Signal(NP)
         w_line, w_line_oh = Signal(range(max(2, NIRQ))), Signal(NIRQ)
         w_issue = Signal()
+        w_enq_ok, w_send_ok, w_ipch_ok, w_intr_ok = Signal(), Signal(), Signal(), Signal()
         line_in_oh = Cat(*[line_in == n for n in range(NIRQ)])
         # The addressed line (one-hot): the captured write's while one waits, else the one on the
         # AW channel (which is the one captured if a handshake happens in this cycle). Selected by
@@ -263,6 +269,13 @@ class ATSINTC(wiring.Component):
                          w_sq_oh.eq(onehot(send_q_in[:pb])),
                          w_line.eq(line_in), w_line_oh.eq(line_in_oh)]
             m.d.sync += [w_hit[name].eq(getattr(wdec.hit, name)) for name in w_names]
+            # Each queue register's checks on the request alone, combined once here.
+            full_in, zero_in = port.w_strb == 0xFF, wdata_in == 0
+            m.d.sync += [w_enq_ok.eq(wdec.hit.enqueue & full_in & ~zero_in & (level_in < NL)),
+                         w_send_ok.eq(wdec.hit.send & full_in
+                                      & ~((send_q_in >= NP) | (send_k_in >= NCH))),
+                         w_ipch_ok.eq(wdec.hit.ipc_handler & full_in & ~zero_in),
+                         w_intr_ok.eq(wdec.hit.intr_handler & full_in & ~zero_in)]
 
         # -- the write's checks, from the captured registers and the current state ----------------
         # The write's target process (the sender's own for a registration or an enqueue, the
@@ -385,13 +398,7 @@ class ATSINTC(wiring.Component):
         # -- the sequencer (stage A) ---------------------------------------------------------------
         # One operation is issued per cycle: its checks and the state kept beside them (errors,
         # gateways, IPC state, entries held per process) are decided and updated here; the queues
-        # carry out the list manipulation in the next cycle (stage B). Order: a dequeue in its AR
-        # handshake cycle or a captured write, then hardware (the wake candidate, then the stream
-        # register), except that hardware goes first when the previous operation came from the bus
-        # and hardware could go in this cycle (see ``stall``), so the two alternate under load.
-        # Who is issued depends on registers only (and on the bridge's read strobe); the checks
-        # that depend on the state (a full process, ...) only enable the actions of the operation
-        # issued, so no state check lies in series with the arbitration.
+        # carry out the list manipulation in the next cycle (stage B).
         # Who goes in a cycle is granted at the end of the cycle before, into registers (g_*), from
         # the next values of the request registers; only a dequeue, which is issued in its AR
         # handshake cycle, is decided in its own cycle, and only when no hardware request is
@@ -400,6 +407,8 @@ class ATSINTC(wiring.Component):
         # first; otherwise a captured write first; hardware does not take the bus's turn while a
         # write waits (even a write held for stale registers, so a flood of hardware pushes cannot
         # keep it stale), and a dequeue gets every cycle in which no hardware request is granted.
+        # A wake is not granted in the cycle after a push (see ``c_owner_full``); after a bus
+        # operation its turn is kept until it goes, so a flood of bus enqueues cannot starve it.
         g_wake, g_stream, g_write = Signal(), Signal(), Signal()
         push_w, push_wake, push_stream, pop_bus = Signal(), Signal(), Signal(), Signal()
         # ``busy``: the queues execute the second cycle of an operation (a register); a granted
@@ -413,8 +422,8 @@ class ATSINTC(wiring.Component):
         # that push yet (a pop can only make it stale the safe way: the wake then goes without
         # effect and the line is chosen again).
         c_owner_full = Signal()
-        m.d.sync += c_owner_full.eq(any_of(Mux(wake_try & ~wake_issue, c_owner_oh, irq_take_owner_oh),
-                                           full))
+        m.d.sync += c_owner_full.eq(Mux(wake_try & ~wake_issue, any_of(c_owner_oh, full),
+                                        irq_take_owner_full))
         m.d.comb += wake_ok.eq(wake_issue & ~(c_take & c_owner_full))
         m.d.comb += stream_ok.eq(stream_issue & (s_bad | ~any_of(s_oh, full)))
         hw_pushed_next, irq_reg_next, lwb_next = Signal(), Signal(), Signal()
@@ -427,9 +436,11 @@ class ATSINTC(wiring.Component):
         w_intr_next = Mux(port.w_stb, wdec.hit.intr_handler, w_hit["intr_handler"])
         write_can_next = wv_next & ~hw_pushed_next & ~(w_intr_next & w_line_woken_next)
         wake_try_next = c_valid_next & ~irq_reg_next
-        hw_next = wake_try_next | stream_try_next
-        hw_may = lwb_next | ~wv_next
-        m.d.sync += [g_write.eq(write_can_next & ~(hw_next & lwb_next)),
+        # Hardware's turn after a bus operation, from registers (a hardware request may appear or
+        # go in this cycle: the write then goes a cycle early, or nobody goes for a cycle).
+        hw_first = lwb_next & (c_valid | sv)
+        hw_may = ~wv_next | hw_first
+        m.d.sync += [g_write.eq(write_can_next & ~hw_first),
                      g_wake.eq(wake_try_next & hw_may & ~(push_w | push_wake | push_stream)),
                      g_stream.eq(stream_try_next & ~wake_try_next & hw_may)]
 
@@ -493,40 +504,31 @@ class ATSINTC(wiring.Component):
             # error multiplexer.
             with m.If(werr != 0):
                 m.d.sync += error[w_p].eq(error[w_p] | werr)
-            with m.If(w_hit["enqueue"]):
-                with m.If(w_full_strobe & ~w_zero & w_level_ok & ~full_wp):
-                    push(WORD_W)
-            with m.Elif(w_hit["send"]):
-                with m.If(w_full_strobe & ~w_send_bad):
-                    with m.If(send_has_handler):
-                        with m.If(~full_sq):
-                            m.d.comb += ipcq.take.eq(1)
-                            push(WORD_IPC)
-                            set_notify(w_sq_oh)
-                    with m.Elif(~send_pend_at_limit):
-                        m.d.comb += ipcq.pend_inc.eq(1)
-            with m.Elif(w_hit["ipc_handler"]):
-                with m.If(w_full_strobe & ~w_zero):
-                    with m.If(send_pend_nonzero):
-                        with m.If(~full_wp):
-                            push(WORD_W)
-                            set_notify(w_p_oh)
-                            m.d.comb += ipcq.pend_dec.eq(1)
-                    with m.Elif(~ipc_bq_full):
-                        m.d.comb += ipcq.append.eq(1)
-            with m.Elif(w_hit["intr_handler"]):
-                with m.If(w_full_strobe & ~w_zero):
-                    with m.If(line_pending):
-                        with m.If(~full_wp):
-                            push(WORD_W)
-                            set_notify(w_p_oh)
-                            m.d.sync += irq_pend.eq(irq_pend & ~w_line_oh)
-                    with m.Elif(~irq_bq_full):
-                        m.d.comb += [irqq.op.eq(BlockedOp.APPEND), reopen.eq(w_line_oh)]
-            with m.Elif(w_hit["error"]):
+            # Flat conditions (each a few registered bits), one per action.
+            with m.If(w_enq_ok & ~full_tgt):
+                push(WORD_W)
+            with m.If(w_send_ok & send_has_handler & ~full_tgt):
+                m.d.comb += ipcq.take.eq(1)
+                push(WORD_IPC)
+                set_notify(w_sq_oh)
+            with m.If(w_send_ok & ~send_has_handler & ~send_pend_at_limit):
+                m.d.comb += ipcq.pend_inc.eq(1)
+            with m.If(w_ipch_ok & send_pend_nonzero & ~full_tgt):
+                push(WORD_W)
+                set_notify(w_p_oh)
+                m.d.comb += ipcq.pend_dec.eq(1)
+            with m.If(w_ipch_ok & ~send_pend_nonzero & ~ipc_bq_full):
+                m.d.comb += ipcq.append.eq(1)
+            with m.If(w_intr_ok & line_pending & ~full_tgt):
+                push(WORD_W)
+                set_notify(w_p_oh)
+                m.d.sync += irq_pend.eq(irq_pend & ~w_line_oh)
+            with m.If(w_intr_ok & ~line_pending & ~irq_bq_full):
+                m.d.comb += [irqq.op.eq(BlockedOp.APPEND), reopen.eq(w_line_oh)]
+            with m.If(w_hit["error"]):
                 with m.If(w_strb01[0]):
                     m.d.sync += error[w_p].eq(error[w_p] & ~w_data[:8])
-            with m.Elif(w_hit["notify_ctrl"]):
+            with m.If(w_hit["notify_ctrl"]):
                 with m.If(w_strb01[0]):
                     m.d.sync += notify_en[w_p].eq(w_data[0])
                 with m.If(w_strb01[1]):
