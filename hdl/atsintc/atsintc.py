@@ -425,7 +425,9 @@ class ATSINTC(wiring.Component):
         m.d.sync += c_owner_full.eq(Mux(wake_try & ~wake_issue, any_of(c_owner_oh, full),
                                         irq_take_owner_full))
         m.d.comb += wake_ok.eq(wake_issue & ~(c_take & c_owner_full))
-        m.d.comb += stream_ok.eq(stream_issue & (s_bad | ~any_of(s_oh, full)))
+        # The stream register's "full" (``s_full``) is exact in the same way: the stream is not
+        # granted in the cycle after a push.
+        m.d.comb += stream_ok.eq(stream_issue)
         hw_pushed_next, irq_reg_next, lwb_next = Signal(), Signal(), Signal()
         m.d.comb += [hw_pushed_next.eq((wake_ok & c_take) | (stream_ok & ~s_bad)),
                      irq_reg_next.eq(w_issue & w_hit["intr_handler"])]
@@ -442,7 +444,8 @@ class ATSINTC(wiring.Component):
         hw_may = ~wv_next | hw_first
         m.d.sync += [g_write.eq(write_can_next & ~hw_first),
                      g_wake.eq(wake_try_next & hw_may & ~(push_w | push_wake | push_stream)),
-                     g_stream.eq(stream_try_next & ~wake_try_next & hw_may)]
+                     g_stream.eq(stream_try_next & ~wake_try_next & hw_may
+                                 & ~(push_w | push_wake | push_stream))]
 
         # The queue operation's operands are flat AND-OR selections by one flag per source (set
         # by the decisions below), not multiplexers nested in the order of the decisions.

@@ -180,11 +180,6 @@ class PriorityQueues(wiring.Component):
         for pp in range(NP):
             m.d.comb += nonempty_next[pp].eq(nonempty[pp])
             m.d.sync += nonempty[pp].eq(nonempty_next[pp])
-            for lv in reversed(range(NL)):
-                with m.If(nonempty_next[pp][lv]):
-                    m.d.sync += best_p[pp].eq(lv)
-            with m.If(nonempty_next[pp] == 0):
-                m.d.sync += best_p[pp].eq(0)
             m.d.comb += head_best[pp].eq(head[pp][best_p[pp]])
 
         # Second cycle of a two-cycle operation.
@@ -193,6 +188,9 @@ class PriorityQueues(wiring.Component):
         # The popped level one-hot, and whether the pop takes its last entry (registered in the
         # pop's first cycle, so that the second decides nothing).
         r_proc_oh, r_level_oh, r_last = Signal(NP), Signal(NL), Signal()
+        # The process's best level once the popped level has emptied (the lowest non-empty level
+        # above it), also registered in the pop's first cycle.
+        r_next_best = Signal(lb)
         m.d.sync += [second_push.eq(0), second_pop.eq(0)]
         pop_done = second_pop & r_has
 
@@ -247,7 +245,20 @@ class PriorityQueues(wiring.Component):
                          r_has.eq(nonempty[p].any()), r_proc_oh.eq(b_pid_oh),
                          r_level_oh.eq(Cat(*[best_p[p] == ll for ll in range(NL)])),
                          r_last.eq(single[p].bit_select(best_p[p], 1))]
+            above = nonempty[p] & (nonempty[p] - 1)[:NL]          # without the lowest set bit
+            for lv in reversed(range(NL)):
+                with m.If(above[lv]):
+                    m.d.sync += r_next_best.eq(lv)
 
+        # Best levels: a push to an empty process or to a better level makes that level the best;
+        # a pop that empties the best level makes the next one the best (0 if none: then the
+        # process is empty and the value does not matter). The two never share a cycle.
+        for pp in range(NP):
+            with m.If(b_push & b_pid_oh[pp]):
+                with m.If(~nonempty[pp].any() | (b_level < best_p[pp])):
+                    m.d.sync += best_p[pp].eq(b_level)
+            with m.Elif(pop_done & r_proc_oh[pp] & r_last):
+                m.d.sync += best_p[pp].eq(r_next_best)
         with m.If(second_push):
             m.d.sync += free_top[r_proc].eq(links_r.data)
         with m.If(pop_done):
