@@ -42,6 +42,8 @@ def test_priority_queues_random():
                 ctx.set(dut.pid_onehot, 1 << p)
                 ctx.set(dut.level, level)
                 ctx.set(dut.push_fresh, ctx.get(dut.fresh) >> p & 1)
+                ib = dut.index_bits
+                ctx.set(dut.push_entry, ctx.get(dut.next_fresh) >> (p * ib) & ((1 << ib) - 1))
                 model[p][level].append(word)
                 await ctx.tick()
                 ctx.set(dut.op, QueueOp.NONE)
