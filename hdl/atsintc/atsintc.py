@@ -229,7 +229,7 @@ class ATSINTC(wiring.Component):
 
         # -- the captured bus write (stage R of a bus write) -------------------------------------
         # The AW/W handshake registers the decoded write, the checks that depend on the request
-        # alone (zero word, level, target, strobes) and the addressed IPC channel's state (a lookup);
+        # alone (zero word, level, target, strobes) and the addressed IPC channel (looked up next);
         # the write is issued from these registers in a later cycle, which decides the response
         # (``w_ack``; B follows). The bridge takes no other transaction until then, so nothing
         # else changes the IPC channel state in between.
@@ -238,9 +238,16 @@ class ATSINTC(wiring.Component):
         send_q_in, send_k_in = wdata_in[0:16], wdata_in[16:24]
         ipc_k_in = wdec.index.ipc_handler.channel
         line_in = wdec.index.intr_handler.line
-        m.d.comb += [ipcq.lookup.eq(port.w_stb),
-                     ipcq.lookup_channel.eq(Mux(wdec.hit.send, Cat(send_k_in[:5], send_q_in[:pb]),
-                                                Cat(ipc_k_in, Const(0, 5 - len(ipc_k_in)), wp_in)))]
+        # The IPC channel is looked up in the cycle after the handshake, from the registered
+        # channel number (the handshake cycle only decodes it): the lookup's LUT RAM read stays
+        # off the path from the bus master's registers. So an IPC write (send, handler
+        # registration) is issued two cycles after its handshake at the earliest (B at three).
+        w_chan, w_fresh = Signal(ipcq.queue_bits), Signal()
+        m.d.sync += w_fresh.eq(port.w_stb)
+        with m.If(port.w_stb):
+            m.d.sync += w_chan.eq(Mux(wdec.hit.send, Cat(send_k_in[:5], send_q_in[:pb]),
+                                      Cat(ipc_k_in, Const(0, 5 - len(ipc_k_in)), wp_in)))
+        m.d.comb += [ipcq.lookup.eq(w_fresh), ipcq.lookup_channel.eq(w_chan)]
         w_names = ("enqueue", "send", "ipc_handler", "intr_handler", "error", "notify_ctrl")
         wv = Signal()                                  # a captured write waits to be issued
         w_hit = {name: Signal(name=f"w_hit_{name}") for name in w_names}
@@ -436,7 +443,8 @@ class ATSINTC(wiring.Component):
                                     Mux(wake_issue | stream_issue, 0, last_was_bus)))
         wv_next = port.w_stb | (wv & ~w_issue)
         w_intr_next = Mux(port.w_stb, wdec.hit.intr_handler, w_hit["intr_handler"])
-        write_can_next = wv_next & ~hw_pushed_next & ~(w_intr_next & w_line_woken_next)
+        write_can_next = (wv_next & ~hw_pushed_next & ~(w_intr_next & w_line_woken_next)
+                          & ~(port.w_stb & (wdec.hit.send | wdec.hit.ipc_handler)))
         wake_try_next = c_valid_next & ~irq_reg_next
         # Hardware's turn after a bus operation, from registers (a hardware request may appear or
         # go in this cycle: the write then goes a cycle early, or nobody goes for a cycle).
