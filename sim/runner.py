@@ -204,7 +204,7 @@ def waveform_format() -> str:
 # --------------------------------------------------------------------------------------------
 
 def _make_runner(extra_env: dict[str, str] | None = None, timeout_s: float | None = None,
-                 trace: str | None = None):
+                 trace: str | None = None, public_flat: bool = False):
     from cocotb_tools.runner import Verilator
 
     class _AtsocVerilator(Verilator):
@@ -234,7 +234,10 @@ def _make_runner(extra_env: dict[str, str] | None = None, timeout_s: float | Non
             # hash says whether this is a trace build, so that must not change behind its back.
             self.waves = trace is not None
             cmds = super()._build_command()
+            # cocotb's own --public-flat-rw goes; one the test asked for (build_args) stays.
             vcmd = [a for a in cmds[0] if a != "--public-flat-rw"]
+            if public_flat:
+                vcmd.insert(1, "--public-flat-rw")
             if trace == "fst":
                 vcmd = ["--trace-fst" if a == "--trace" else a for a in vcmd]
             cmds[0] = vcmd
@@ -325,7 +328,7 @@ def _build(sources: Sequence[Path], toplevel: str, build_args: Sequence[str],
         log = build_dir / "build.log"
         public = build_dir / "public_ports.vlt"
         public.write_text(public_vlt)
-        runner = _make_runner(trace=trace)
+        runner = _make_runner(trace=trace, public_flat="--public-flat-rw" in build_args)
         t0 = time.monotonic()
         try:
             runner.build(

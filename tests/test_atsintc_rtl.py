@@ -39,3 +39,8 @@ def test_lint_clean():
     for config in CONFIGS.values():
         ok, output = lint([atsintc_verilog(config)], "atsintc")
         assert ok, output
+
+
+def test_wake_during_enqueue_flood():
+    """Fairness between bus pushes and hardware (a build with internal signals visible)."""
+    run_atsintc(CONFIGS["default"], "wake_during_enqueue_flood", build_args=["--public-flat-rw"])
