@@ -83,6 +83,25 @@ def checksums_ok(frame: bytes) -> bool:
     return ok
 
 
+def answered_requests(requests, replies) -> int:
+    """Pair each reply with its request (:func:`reply_key` / :func:`request_key`), check every
+    pair with :func:`check_reply`, and return how many requests were answered. Two replies to
+    one request and a reply to no request are assertion errors."""
+    by_key = {}
+    for reply in replies:
+        key = reply_key(reply)
+        assert key not in by_key, f"two replies for {key}"
+        by_key[key] = reply
+    answered = 0
+    for request in requests:
+        key = request_key(request)
+        if key in by_key:
+            check_reply(request, by_key.pop(key))
+            answered += 1
+    assert not by_key, f"replies to nothing: {list(by_key)}"
+    return answered
+
+
 def check_reply(request: bytes, reply: bytes) -> None:
     """The reply is exactly right for the request (addresses, payload, every checksum)."""
     from scapy.layers.inet import ICMP, IP, UDP

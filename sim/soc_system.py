@@ -48,8 +48,7 @@ from atsoc.sim.driver.regs import eth_mac as RE
 from atsoc.sim.model import soc_map as M
 from atsoc.sim.model.dma import Fault
 from atsoc.sim.net_frames import (IP_TEXT, MAC_TEXT, PEER_IP, PEER_MAC, STATION_IP, STATION_MAC,
-                                   arp_request, check_reply, ping, reply_key,
-                                   request_key, udp)
+                                   answered_requests, arp_request, ping, udp)
 from atsoc.sim.tb.axil_mmio import AxiLiteMmio
 from atsoc.sim.tb.dma_mem import FaultyAxiRam
 from atsoc.sim.tb.eth_mdio_phy import MdioPhy
@@ -418,18 +417,7 @@ async def conservation(system: SocSystem, requests: list[bytes]) -> dict:
     frames that reached memory. Call after :meth:`SocSystem.stop`."""
     dev, app, peer = system.dev, system.app, system.peer
     assert peer.bad_frames == 0, f"{peer.bad_frames} frames with a bad FCS or tx_er from the SoC"
-    replies = {}
-    for f in peer.received:
-        key = reply_key(f.data)
-        assert key not in replies, f"two replies for {key}"
-        replies[key] = f.data
-    answered = 0
-    for request in requests:
-        key = request_key(request)
-        if key in replies:
-            check_reply(request, replies.pop(key))
-            answered += 1
-    assert not replies, f"replies to nothing: {list(replies)}"
+    answered = answered_requests(requests, [f.data for f in peer.received])
     counters = await system.mac_counters()
     mac_dropped = sum(counters[c] for c in MAC_DROP_COUNTERS)
     s = dev.stats

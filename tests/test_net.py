@@ -20,9 +20,8 @@ from atsoc.sim import net_system as N
 from atsoc.sim.driver.netapp import EchoResponder, checksum
 from atsoc.sim.driver.netdev import Again, Coalesce
 from atsoc.sim.model import soc_map as M
-from atsoc.sim.net_frames import (IP_TEXT, MAC_TEXT, PEER_MAC, arp_request, check_reply, ping,
-                                   reply_key, udp)
-from atsoc.sim.net_frames import request_key as expected_kind
+from atsoc.sim.net_frames import (IP_TEXT, MAC_TEXT, PEER_MAC, answered_requests, arp_request,
+                                   check_reply, ping, reply_key, udp)
 
 
 MAC, IPADDR = MAC_TEXT, IP_TEXT
@@ -47,18 +46,7 @@ def started(config, **kwargs) -> N.NetSystem:
 def conservation(system: N.NetSystem, requests: list[bytes]) -> dict:
     """Every request answered correctly, or counted as dropped somewhere; the counts add up."""
     soc, dev, app = system.soc, system.dev, system.app
-    replies = {}
-    for frame, _ in soc.peer.received:
-        key = reply_key(frame)
-        assert key not in replies, f"two replies for {key}"
-        replies[key] = frame
-    answered = 0
-    for request in requests:
-        key = expected_kind(request)
-        if key in replies:
-            check_reply(request, replies.pop(key))
-            answered += 1
-    assert not replies, f"replies to nothing: {list(replies)}"
+    answered = answered_requests(requests, [frame for frame, _ in soc.peer.received])
     mac_dropped = soc.mac.model.dropped()
     counted = (mac_dropped + dev.stats.rx_errors + dev.stats.rx_oversize + dev.stats.tx_lost
                + dev.stats.tx_errors + sum(app.ignored.values()))

@@ -209,22 +209,18 @@ class ATSINTC(wiring.Component):
         in_oh = onehot(enq.tdest[:pb])
         sv, s_bad, s_word = Signal(), Signal(), Signal(64)
         s_proc, s_oh, s_level = Signal(pb), Signal(NP), Signal(lb)
-        stream_issue, stream_ok = Signal(), Signal()
+        stream_issue = Signal()
         m.d.comb += enq.tready.eq(~sv & (in_bad | ~any_of(in_oh, full)))
         s_take = enq.tvalid & enq.tready
         sv_next, s_bad_next, s_oh_next = Signal(), Signal(), Signal(NP)
-        m.d.comb += [sv_next.eq(s_take | (sv & ~stream_ok)), s_bad_next.eq(Mux(s_take, in_bad, s_bad)),
+        m.d.comb += [sv_next.eq(s_take | (sv & ~stream_issue)), s_bad_next.eq(Mux(s_take, in_bad, s_bad)),
                      s_oh_next.eq(Mux(s_take, in_oh, s_oh))]
         m.d.sync += sv.eq(sv_next)
         with m.If(s_take):
             m.d.sync += [s_bad.eq(in_bad), s_word.eq(enq.tdata), s_proc.eq(enq.tdest[:pb]),
                          s_oh.eq(in_oh), s_level.eq(enq.tuser[:lb])]
-        # The beat is tried (granted) unless its process was full in the cycle before (``s_full``,
-        # a register), and served if its process is not full now (it may have filled up since the
-        # beat was taken); otherwise it stays.
-        s_full = Signal()
-        m.d.sync += s_full.eq(any_of(s_oh_next, full))
-        stream_try = sv & (s_bad | ~s_full)
+        # The beat is granted for the next cycle only if its process is not full now and no push is
+        # issued now (see the grants below), so a granted beat is always served.
         stream_try_next = sv_next & (s_bad_next | ~any_of(s_oh_next, full))
 
         # -- the captured bus write (stage R of a bus write) -------------------------------------
@@ -432,11 +428,8 @@ class ATSINTC(wiring.Component):
         m.d.sync += c_owner_full.eq(Mux(wake_try & ~wake_issue, any_of(c_owner_oh, full),
                                         irq_take_owner_full))
         m.d.comb += wake_ok.eq(wake_issue & ~(c_take & c_owner_full))
-        # The stream register's "full" (``s_full``) is exact in the same way: the stream is not
-        # granted in the cycle after a push.
-        m.d.comb += stream_ok.eq(stream_issue)
         hw_pushed_next, irq_reg_next, lwb_next = Signal(), Signal(), Signal()
-        m.d.comb += [hw_pushed_next.eq((wake_ok & c_take) | (stream_ok & ~s_bad)),
+        m.d.comb += [hw_pushed_next.eq((wake_ok & c_take) | (stream_issue & ~s_bad)),
                      irq_reg_next.eq(w_issue & w_hit["intr_handler"])]
         m.d.sync += [hw_pushed.eq(hw_pushed_next), irq_reg_r.eq(irq_reg_next), last_was_bus.eq(lwb_next)]
         m.d.comb += lwb_next.eq(Mux(port.r_stb | w_issue, 1,
@@ -555,7 +548,7 @@ class ATSINTC(wiring.Component):
                     set_notify(c_owner_oh)
                 with m.Else():
                     m.d.sync += irq_pend.eq(irq_pend | c_line_oh)
-            with m.Elif(stream_ok):
+            with m.Elif(stream_issue):
                 with m.If(s_bad):
                     m.d.sync += stream_drops.eq(stream_drops + 1)
                 with m.Else():

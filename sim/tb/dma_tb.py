@@ -167,6 +167,21 @@ class Bench:
             await ClockCycles(self.dut.clk, 16)
         raise TimeoutError(f"channel {off:#x} never idle (DMASR {sr:#x})")
 
+    async def wait_ring_complete(self, ring, n, polls=2000):
+        """Wait until descriptors 0..n-1 of ``ring`` are written back (Cmplt); True if they are."""
+        for _ in range(polls):
+            if all(ring.get(i, D.STATUS) & D.STS_CMPLT for i in range(n)):
+                return True
+            await ClockCycles(self.dut.clk, 20)
+        return False
+
+    def take_tokens(self):
+        """The completion tokens received so far (their 64-bit words, in order)."""
+        got = []
+        while not self.tok.empty():
+            got.append(int.from_bytes(bytes(self.tok.recv_nowait().tdata), "little"))
+        return got
+
     async def reset(self):
         await self.wr(R.MM2S_DMACR, R.MM2S_DMACR_RESET_MASK)
         for _ in range(100):
@@ -999,15 +1014,10 @@ async def token_backpressure(dut):
             # short random stalls from now on
             tok.set_pause_generator(itertools.cycle([b.rng.random() < 0.6 for _ in range(211)]))
         await b.wait_idle(0)
-        for _ in range(2000):
-            if all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(nrx)):
-                break
-            await ClockCycles(dut.clk, 20)
+        await b.wait_ring_complete(rx, nrx)
         await b.wait_idle(S2)
     await ClockCycles(dut.clk, 500)
-    got = []
-    while not tok.empty():
-        got.append(int.from_bytes(bytes(tok.recv_nowait().tdata), "little"))
+    got = b.take_tokens()
     txa = {tx.addr(i) | 1 for i in range(ntx)}
     for name, mine in (("mm2s", lambda t: t in txa), ("s2mm", lambda t: t not in txa)):
         g, e = [t for t in got if mine(t)], [t for t in model.tokens if mine(t)]
@@ -1061,11 +1071,7 @@ async def token_enable(dut):
         for _ in range(m):
             await b.send_rx(b.rand_bytes(20))
         if wait:
-            for _ in range(2000):
-                if all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(m)):
-                    break
-                await ClockCycles(dut.clk, 20)
-            check(all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(m)), "RX ring completed")
+            check(await b.wait_ring_complete(rx, m), "RX ring completed")
             await b.wait_idle(S2)
 
     for r in range(rounds):
@@ -1089,15 +1095,10 @@ async def token_enable(dut):
     done = sum(1 for i in range(m) if rx.get(i, D.STATUS) & D.STS_CMPLT)
     check(done <= 1, f"{done} S2MM descriptors written back past a full token FIFO")
     b.tok.pause = False
-    for _ in range(2000):
-        if all(rx.get(i, D.STATUS) & D.STS_CMPLT for i in range(m)):
-            break
-        await ClockCycles(dut.clk, 20)
+    await b.wait_ring_complete(rx, m)
     await b.wait_idle(S2)
     await ClockCycles(dut.clk, 100)
-    got = []
-    while not b.tok.empty():
-        got.append(int.from_bytes(bytes(b.tok.recv_nowait().tdata), "little"))
+    got = b.take_tokens()
     exp = [rx.addr(i) | 1 for i in range(m)] * 3
     check(got == exp, f"{len(got)} tokens, expected the {len(exp)} S2MM ones in order")
     await b.reset()
@@ -1394,8 +1395,7 @@ async def random_vs_model(dut):
                     break
                 await ClockCycles(dut.clk, 5)
             await ClockCycles(dut.clk, 5)
-            while not b.tok.empty():
-                rtl_tokens.append(int.from_bytes(bytes(b.tok.recv_nowait().tdata), "little"))
+            rtl_tokens += b.take_tokens()
             for mine in (lambda t: t & ~1 in tx_addrs, lambda t: t & ~1 not in tx_addrs):
                 g, e = [t for t in rtl_tokens if mine(t)], [t for t in model.tokens if mine(t)]
                 check(g == e, f"step {step}: tokens differ ({len(g)} vs {len(e)})")

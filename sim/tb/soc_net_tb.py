@@ -14,6 +14,7 @@ import cocotb
 from atsoc.sim import soc_system as S
 from atsoc.sim.driver.mmio import Resp
 from atsoc.sim.driver.netdev import ERR_IRQ, Coalesce
+from atsoc.sim.net_frames import reply_key
 
 GAP = 3000          # cycles between isolated frames (the system is idle when each arrives)
 
@@ -83,7 +84,7 @@ async def finish(system: S.SocSystem, requests) -> dict:
         system.dut._log.info("DEBUG end: %s tx head %d tail %d hw %d; tx ring %s; replies %s", regs,
                              dev.tx_head, dev.tx_tail, dev.tx_hw,
                              [(i, hex(ring.get(i, 0x18)), hex(ring.get(i, 0x1C))) for i in range(ring.n)],
-                             [S.reply_key(f.data) for f in system.peer.received])
+                             [reply_key(f.data) for f in system.peer.received])
     if system.ram.hits:
         system.dut._log.info("bus errors answered by the RAM: %s",
                              [(f"{a:#x}", k, Resp(r).name) for a, k, r in system.ram.hits])
@@ -154,7 +155,7 @@ async def overflow(dut):
     c = result["counters"]
     assert c["rxovfl"] > 0 and result["mac_dropped"] == c["rxovfl"], c
     assert system.dev.stats.mac_rx_fifo_ovr > 0, "the MAC interrupt reported the overflow"
-    keys = {S.reply_key(f.data) for f in system.peer.received}
+    keys = {reply_key(f.data) for f in system.peer.received}
     assert all(("icmp", 100 + i) in keys for i in range(4)), "pings after the burst answered"
     assert len(system.peer.received) >= 16 + len(after)
 
@@ -187,7 +188,7 @@ async def bus_error(dut):
     assert any(ch == "s2mm" and st & 0x60 for _, ch, st in system.dma_errors), system.dma_errors
     assert s.rx_errors == 1, s
     assert result["answered"] >= len(requests) - 1 - s.tx_lost
-    keys = {S.reply_key(f.data) for f in system.peer.received}
+    keys = {reply_key(f.data) for f in system.peer.received}
     assert ("udp", 50000 + len(requests) - 1) in keys, "the last request was answered"
 
 
